@@ -1,0 +1,270 @@
+/*
+ * NAME
+ *	callbacks -- the libmilter callbacks, kept thin
+ * DESCRIPTION
+ *	Each xxfi_* function stores what the MTA hands over into the
+ *	session (session.c) and returns.  At end of message the decisions
+ *	come from eom_plan_build(); this file only carries them out:
+ *	delete our forged or stale Authentication-Results headers, insert
+ *	ours, log one line.
+ *
+ *	When authfilter cannot do what it must (out of memory, a header
+ *	edit the MTA refused), it tempfails: the MTA keeps the mail and
+ *	the sender retries.  A message that passes the header limits
+ *	(max_headers, max_header_bytes) is rejected with 552 5.3.4.
+ */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/callbacks.h"
+#include "milter/eom.h"
+#include "milter/log.h"
+#include "milter/session.h"
+#include "milter/state.h"
+
+#define SES(ctx) ((struct session *)smfi_getpriv(ctx))
+
+static sfsistat
+tempfail(SMFICTX *ctx, const char *why)
+{
+	log_msg(LOG_ERR, "tempfail: %s", why);
+	smfi_setreply(ctx, "451", "4.3.0", "authfilter: local error, "
+	    "try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct session *s = SES(ctx);
+
+	(void)f2;
+	(void)f3;
+	if (s == NULL) {
+		if ((s = session_new()) == NULL)
+			return SMFIS_REJECT;	/* MTA applies its default */
+		smfi_setpriv(ctx, s);
+	}
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST);
+	/* Header values exactly as sent (DKIM canonicalisation needs the
+	 * white space after the colon). */
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+		smfi_setsymlist(ctx, SMFIM_EOH, "i");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+	struct session *s = SES(ctx);
+	const char *daemon;
+
+	if (s == NULL) {
+		if ((s = session_new()) == NULL)
+			return tempfail(ctx, "out of memory at connect");
+		smfi_setpriv(ctx, s);
+	}
+	if (session_set_client(s, hostname, addr) != 0)
+		return tempfail(ctx, "out of memory at connect");
+	daemon = smfi_getsymval(ctx, "{daemon_name}");
+	if (daemon != NULL && session_set_str(&s->daemon_name, daemon) != 0)
+		return tempfail(ctx, "out of memory at connect");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct session *s = SES(ctx);
+
+	if (s == NULL || session_set_str(&s->helo, helo) != 0)
+		return tempfail(ctx, "no session at HELO");
+	return SMFIS_CONTINUE;
+}
+
+static void
+take_queue_id(SMFICTX *ctx, struct message *m)
+{
+	const char *qid;
+
+	if (m->queue_id == NULL && (qid = smfi_getsymval(ctx, "i")) != NULL)
+		(void)session_set_str(&m->queue_id, qid);
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = SES(ctx);
+	struct af_state *st;
+	const char *auth;
+
+	if (s == NULL)
+		return tempfail(ctx, "no session at MAIL FROM");
+	if ((st = state_acquire()) == NULL)
+		return tempfail(ctx, "no configuration loaded");
+	message_begin(s, st);
+	if (session_set_str(&s->msg.env_from, argv[0]) != 0)
+		return tempfail(ctx, "out of memory at MAIL FROM");
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	if (auth != NULL && session_set_str(&s->msg.auth_authen, auth) != 0)
+		return tempfail(ctx, "out of memory at MAIL FROM");
+	take_queue_id(ctx, &s->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s = SES(ctx);
+
+	if (s == NULL || !s->msg.active)
+		return tempfail(ctx, "no message at RCPT TO");
+	if (message_add_rcpt(&s->msg, argv[0]) != 0)
+		return tempfail(ctx, "out of memory at RCPT TO");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session *s = SES(ctx);
+	const struct config *cfg;
+	char text[160];
+
+	if (s == NULL || !s->msg.active)
+		return tempfail(ctx, "no message at header");
+	cfg = s->msg.state->cfg;
+	switch (message_add_header(&s->msg, name, value, cfg->max_headers,
+	    cfg->max_header_bytes)) {
+	case HDR_OK:
+		return SMFIS_CONTINUE;
+	case HDR_NOMEM:
+		return tempfail(ctx, "out of memory storing a header");
+	case HDR_TOO_MANY:
+		snprintf(text, sizeof(text), "Message has more than %zu "
+		    "header fields", cfg->max_headers);
+		break;
+	case HDR_TOO_BIG:
+		snprintf(text, sizeof(text), "Message header is larger than "
+		    "%zu bytes", cfg->max_header_bytes);
+		break;
+	}
+	take_queue_id(ctx, &s->msg);
+	log_msg(LOG_NOTICE, "queue_id=%s reject: %s",
+	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", text);
+	smfi_setreply(ctx, "552", "5.3.4", text);
+	message_end(s);
+	return SMFIS_REJECT;
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	struct session *s = SES(ctx);
+
+	if (s == NULL || !s->msg.active)
+		return tempfail(ctx, "no message at end of headers");
+	take_queue_id(ctx, &s->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct session *s = SES(ctx);
+
+	(void)chunk;
+	if (s == NULL || !s->msg.active)
+		return tempfail(ctx, "no message at body");
+	s->msg.body_bytes += len;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct session *s = SES(ctx);
+	struct eom_plan plan;
+	char value[EOM_AR_MAX + 2];
+	sfsistat rc = SMFIS_CONTINUE;
+
+	if (s == NULL || !s->msg.active)
+		return tempfail(ctx, "no message at end of message");
+	take_queue_id(ctx, &s->msg);
+	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
+		eom_plan_free(&plan);
+		message_end(s);
+		return tempfail(ctx, "out of memory at end of message");
+	}
+	for (size_t i = 0; i < plan.n_ar_delete; i++)
+		if (smfi_chgheader(ctx, "Authentication-Results",
+		    (int)plan.ar_delete[i], NULL) != MI_SUCCESS) {
+			rc = tempfail(ctx, "MTA refused to delete a forged "
+			    "Authentication-Results header");
+			goto out;
+		}
+	snprintf(value, sizeof(value), "%s%s", s->leadspc ? " " : "",
+	    plan.ar_value);
+	if (smfi_insheader(ctx, 0, "Authentication-Results", value) !=
+	    MI_SUCCESS) {
+		rc = tempfail(ctx, "MTA refused our Authentication-Results "
+		    "header");
+		goto out;
+	}
+	eom_log(s, &plan);
+out:
+	eom_plan_free(&plan);
+	message_end(s);
+	return rc;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct session *s = SES(ctx);
+
+	if (s != NULL)
+		message_end(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct session *s = SES(ctx);
+
+	smfi_setpriv(ctx, NULL);
+	session_free(s);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc callbacks_desc = {
+	.xxfi_name = "authfilter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};

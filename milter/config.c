@@ -1,0 +1,652 @@
+/*
+ * NAME
+ *	config -- read and check authfilter.conf
+ * SYNOPSIS
+ *	cfg = config_load("/etc/authfilter/authfilter.conf", &errs);
+ *	config_print_nondefault(cfg, stdout);
+ * DESCRIPTION
+ *	The file reads like Postfix's main.cf: "name = value" lines, lines
+ *	whose first non-blank character is "#" are comments, and a line
+ *	that starts with white space continues the previous one.  Every
+ *	setting has one name and one default, listed in the table below;
+ *	authfilter.conf(5) documents each.  The daemon, "authfilter -t",
+ *	"authfilter -n" and authfilter-keys all read the file through here.
+ * DIAGNOSTICS
+ *	Each problem becomes one "FILE:LINE: what is wrong" message:
+ *	unknown names, bad values, a setting given twice, a line with no
+ *	"=", a file that cannot be read.  All problems are reported at once.
+ */
+#include "buildconf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "milter/config.h"
+#include "milter/netlist.h"
+
+/* A config file larger than this is certainly a mistake (a key, a log). */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+enum kind {
+	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
+	K_NETLIST, K_WORDLIST, K_POLICY_MODE, K_LOG_FORMAT, K_USER, K_MODE,
+	K_COUNT, K_SIZE, K_DURATION
+};
+
+struct setting {
+	const char	*name;
+	const char	*def;
+	enum kind	 kind;
+	size_t		 off;
+	unsigned long	 min, max;	/* K_COUNT, K_SIZE, K_DURATION */
+};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct setting settings[] = {
+	{ "milter_socket", "inet:8891@127.0.0.1", K_SOCKET, F(milter_socket), 0, 0 },
+	{ "milter_socket_mode", "0660", K_MODE, F(milter_socket_mode), 0, 0777 },
+	{ "authserv_id", "", K_AUTHSERV, F(authserv_id), 0, 0 },
+	{ "key_dir", "/etc/authfilter/keys", K_ABSPATH, F(key_dir), 0, 0 },
+	{ "dns_resolver", "", K_RESOLVER, F(dns_resolver), 0, 0 },
+	{ "internal_networks", "127.0.0.0/8, [::1]/128", K_NETLIST,
+	    F(internal_networks), 0, 0 },
+	{ "submission_daemons", "", K_WORDLIST, F(submission_daemons), 0, 0 },
+	{ "policy_mode", "monitor", K_POLICY_MODE, F(policy_mode), 0, 0 },
+	{ "log_format", "syslog", K_LOG_FORMAT, F(log_format), 0, 0 },
+	{ "user", "", K_USER, F(user), 0, 0 },
+	{ "pid_file", "", K_ABSPATH_OR_EMPTY, F(pid_file), 0, 0 },
+	/* RFC 5322 sets no limit; 1000 headers is far above real mail. */
+	{ "max_headers", "1000", K_COUNT, F(max_headers), 1, 100000 },
+	{ "max_header_bytes", "1m", K_SIZE, F(max_header_bytes),
+	    1024, 64UL * 1024 * 1024 },
+	{ "drain_timeout", "30s", K_DURATION, F(drain_timeout), 0, 3600 },
+	/* Postfix gives up on a milter reply after 300 s at most by default. */
+	{ "milter_timeout", "300s", K_DURATION, F(milter_timeout), 1, 86400 },
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static void
+errs_add(struct config_errors *errs, const char *fmt, ...)
+{
+	char buf[1024], **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	grown = realloc(errs->msg, (errs->n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return;
+	errs->msg = grown;
+	if ((errs->msg[errs->n] = strdup(buf)) != NULL)
+		errs->n++;
+}
+
+void
+config_errors_clear(struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->n = 0;
+}
+
+int
+config_parse_duration(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v, mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		case 'w': mult = 7 * 86400; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+	}
+	if (v > 0xffffffffUL / mult)
+		return -1;
+	*out = (unsigned)(v * mult);
+	return 0;
+}
+
+int
+config_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v, mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		switch (tolower((unsigned char)*end)) {
+		case 'k': mult = 1024; break;
+		case 'm': mult = 1024 * 1024; break;
+		case 'g': mult = 1024 * 1024 * 1024; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+	}
+	if (v > (unsigned long long)SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+static int
+valid_port(const char *s)
+{
+	char *end;
+	long p;
+
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	p = strtol(s, &end, 10);
+	return *end == '\0' && p >= 1 && p <= 65535;
+}
+
+/* inet:PORT@HOST, inet6:PORT@HOST, unix:/path (local:/path). */
+static int
+check_socket(const char *v, char *err, size_t errsz)
+{
+	const char *rest, *at;
+	char port[8];
+
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0) {
+		rest = strchr(v, ':') + 1;
+		if (rest[0] != '/') {
+			snprintf(err, errsz, "\"%s\": the socket path must be "
+			    "absolute", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(v, "inet:", 5) == 0)
+		rest = v + 5;
+	else if (strncmp(v, "inet6:", 6) == 0)
+		rest = v + 6;
+	else {
+		snprintf(err, errsz, "\"%s\": expected inet:PORT@HOST, "
+		    "inet6:PORT@HOST or unix:/PATH", v);
+		return -1;
+	}
+	at = strchr(rest, '@');
+	if (at == NULL || at[1] == '\0') {
+		/* libmilter would listen on every interface: refuse. */
+		snprintf(err, errsz, "\"%s\": name the address to listen on, "
+		    "e.g. inet:8891@127.0.0.1", v);
+		return -1;
+	}
+	if ((size_t)(at - rest) >= sizeof(port)) {
+		snprintf(err, errsz, "\"%s\": bad port", v);
+		return -1;
+	}
+	memcpy(port, rest, (size_t)(at - rest));
+	port[at - rest] = '\0';
+	if (!valid_port(port)) {
+		snprintf(err, errsz, "\"%s\": port must be 1..65535", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 8601 authserv-id is a "value": we accept the token characters a
+ * host name uses, so it can be matched and written without quoting. */
+static int
+check_authserv(const char *v, char *err, size_t errsz)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-_", *p) == NULL) {
+			snprintf(err, errsz, "\"%s\": use a host name "
+			    "(letters, digits, '.', '-', '_')", v);
+			return -1;
+		}
+	return 0;
+}
+
+/* ADDR or ADDR@PORT, ADDR an IPv4 or IPv6 literal. */
+static int
+check_resolver(const char *v, char *err, size_t errsz)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[16];
+	const char *at = strchr(v, '@');
+	size_t alen = at != NULL ? (size_t)(at - v) : strlen(v);
+
+	if (*v == '\0')
+		return 0;
+	if (alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, v, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, buf) != 1 &&
+	    inet_pton(AF_INET6, addr, buf) != 1)
+		goto bad;
+	if (at != NULL && !valid_port(at + 1))
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errsz, "\"%s\": expected an IP address, optionally "
+	    "@PORT (e.g. 127.0.0.1@5353), or empty for the system resolver",
+	    v);
+	return -1;
+}
+
+static char **
+split_words(const char *v, size_t *n)
+{
+	char *copy, *tok, *save = NULL, **list = NULL, **grown;
+
+	*n = 0;
+	if ((copy = strdup(v)) == NULL)
+		return NULL;
+	for (tok = strtok_r(copy, ", \t\r\n", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		if ((grown = realloc(list, (*n + 1) * sizeof(*list))) == NULL)
+			break;
+		list = grown;
+		if ((list[*n] = strdup(tok)) == NULL)
+			break;
+		(*n)++;
+	}
+	free(copy);
+	return list;
+}
+
+static void
+free_words(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int
+set_string(char **field, const char *v, char *err, size_t errsz)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int
+apply(const struct setting *s, struct config *cfg, const char *v,
+    char *err, size_t errsz)
+{
+	void *field = (char *)cfg + s->off;
+	struct netlist *nl;
+	unsigned long n;
+	unsigned secs;
+	size_t size;
+	char *end;
+
+	switch (s->kind) {
+	case K_SOCKET:
+		if (check_socket(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_AUTHSERV:
+		if (check_authserv(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_ABSPATH_OR_EMPTY:
+		if (*v == '\0')
+			return set_string(field, v, err, errsz);
+		/* FALLTHROUGH */
+	case K_ABSPATH:
+		if (v[0] != '/') {
+			snprintf(err, errsz, "\"%s\": must be an absolute path",
+			    v);
+			return -1;
+		}
+		return set_string(field, v, err, errsz);
+	case K_RESOLVER:
+		if (check_resolver(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_NETLIST:
+		if ((nl = netlist_parse(v, err, errsz)) == NULL)
+			return -1;
+		netlist_free(*(struct netlist **)field);
+		*(struct netlist **)field = nl;
+		return 0;
+	case K_WORDLIST:
+		free_words(cfg->submission_daemons, cfg->n_submission_daemons);
+		cfg->submission_daemons = split_words(v,
+		    &cfg->n_submission_daemons);
+		return 0;
+	case K_POLICY_MODE:
+		if (strcmp(v, "monitor") == 0)
+			cfg->policy_mode = POLICY_MONITOR;
+		else if (strcmp(v, "enforce") == 0)
+			cfg->policy_mode = POLICY_ENFORCE;
+		else {
+			snprintf(err, errsz, "\"%s\" is not one of: monitor, "
+			    "enforce", v);
+			return -1;
+		}
+		return 0;
+	case K_LOG_FORMAT:
+		if (strcmp(v, "syslog") == 0)
+			cfg->log_format = LOG_FORMAT_SYSLOG;
+		else if (strcmp(v, "json") == 0)
+			cfg->log_format = LOG_FORMAT_JSON;
+		else {
+			snprintf(err, errsz, "\"%s\" is not one of: syslog, "
+			    "json", v);
+			return -1;
+		}
+		return 0;
+	case K_USER:
+		if (*v != '\0') {
+			struct passwd *pw = getpwnam(v);
+			if (pw == NULL) {
+				snprintf(err, errsz, "no such user \"%s\"", v);
+				return -1;
+			}
+			if (pw->pw_uid == 0) {
+				snprintf(err, errsz, "\"%s\": the daemon must "
+				    "not run as root", v);
+				return -1;
+			}
+		}
+		return set_string(field, v, err, errsz);
+	case K_MODE:
+		n = strtoul(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || n > s->max) {
+			snprintf(err, errsz, "\"%s\": expected an octal mode "
+			    "such as 0660", v);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	case K_COUNT:
+		n = strtoul(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end != '\0' ||
+		    n < s->min || n > s->max) {
+			snprintf(err, errsz, "\"%s\": expected a number from "
+			    "%lu to %lu", v, s->min, s->max);
+			return -1;
+		}
+		*(size_t *)field = n;
+		return 0;
+	case K_SIZE:
+		if (config_parse_size(v, &size) != 0 || size < s->min ||
+		    size > s->max) {
+			snprintf(err, errsz, "\"%s\": expected a size from "
+			    "%luk to %lum (suffix k, m or g)", v,
+			    s->min / 1024, s->max / (1024 * 1024));
+			return -1;
+		}
+		*(size_t *)field = size;
+		return 0;
+	case K_DURATION:
+		if (config_parse_duration(v, &secs) != 0 || secs < s->min ||
+		    secs > s->max) {
+			snprintf(err, errsz, "\"%s\": expected a duration from "
+			    "%lus to %lus (suffix s, m, h or d)", v, s->min,
+			    s->max);
+			return -1;
+		}
+		*(unsigned *)field = secs;
+		return 0;
+	}
+	snprintf(err, errsz, "internal error: unknown kind");
+	return -1;
+}
+
+static const struct setting *
+find_setting(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static void
+trim(char **s, char **e)
+{
+	while (*s < *e && isspace((unsigned char)**s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+/* One logical line "name = value", begun at line `lineno`. */
+static void
+parse_logical(struct config *cfg, const char *src, unsigned lineno,
+    char *line, unsigned *seen_at, struct config_errors *errs)
+{
+	char *eq = strchr(line, '='), *ns, *ne, *vs, *ve, err[512];
+	const struct setting *s;
+	size_t idx;
+
+	if (eq == NULL) {
+		errs_add(errs, "%s:%u: expected \"name = value\"", src, lineno);
+		return;
+	}
+	ns = line, ne = eq, vs = eq + 1, ve = line + strlen(line);
+	trim(&ns, &ne);
+	trim(&vs, &ve);
+	*ne = '\0';
+	*ve = '\0';
+	if (*ns == '\0') {
+		errs_add(errs, "%s:%u: missing setting name before \"=\"",
+		    src, lineno);
+		return;
+	}
+	if ((s = find_setting(ns)) == NULL) {
+		errs_add(errs, "%s:%u: unknown setting \"%.64s\"", src, lineno,
+		    ns);
+		return;
+	}
+	idx = (size_t)(s - settings);
+	if (seen_at[idx] != 0) {
+		errs_add(errs, "%s:%u: %s is already set at line %u", src,
+		    lineno, s->name, seen_at[idx]);
+		return;
+	}
+	seen_at[idx] = lineno;
+	if (apply(s, cfg, vs, err, sizeof(err)) != 0) {
+		errs_add(errs, "%s:%u: %s: %s", src, lineno, s->name, err);
+		return;
+	}
+	free(cfg->raw[idx]);
+	cfg->raw[idx] = strdup(vs);
+}
+
+static void
+fill_authserv_default(struct config *cfg)
+{
+	char host[256];
+
+	if (cfg->authserv_id[0] != '\0')
+		return;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	free(cfg->authserv_id);
+	cfg->authserv_id = strdup(host);
+}
+
+struct config *
+config_parse(const char *src, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	struct config *cfg;
+	unsigned seen_at[NSETTINGS] = { 0 }, lineno = 0, start = 0;
+	char *logical = NULL, err[512];
+	size_t llen = 0, before = errs->n;
+	const char *p = text, *end = text + len, *nl;
+
+	if (memchr(text, '\0', len) != NULL) {
+		errs_add(errs, "%s: contains a NUL byte; not a text file", src);
+		return NULL;
+	}
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->raw = calloc(NSETTINGS, sizeof(char *))) == NULL ||
+	    (cfg->source = strdup(src)) == NULL) {
+		errs_add(errs, "%s: out of memory", src);
+		config_free(cfg);
+		return NULL;
+	}
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (apply(&settings[i], cfg, settings[i].def, err,
+		    sizeof(err)) != 0)
+			errs_add(errs, "default of %s: %s", settings[i].name,
+			    err);
+
+	/* Join continuation lines; parse each logical line at its end. */
+	while (p <= end) {
+		size_t n;
+		const char *q;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		lineno++;
+		for (q = p; q < p + n && isspace((unsigned char)*q); q++)
+			;
+		if (q < p + n && *q != '#') {
+			if (q != p && logical != NULL) {
+				char *g = realloc(logical, llen + n + 2);
+				if (g != NULL) {
+					logical = g;
+					logical[llen++] = ' ';
+					memcpy(logical + llen, q,
+					    (size_t)(p + n - q));
+					llen += (size_t)(p + n - q);
+					logical[llen] = '\0';
+				}
+			} else if (q != p) {
+				errs_add(errs, "%s:%u: continuation line with "
+				    "nothing to continue (remove the leading "
+				    "white space)", src, lineno);
+			} else {
+				if (logical != NULL)
+					parse_logical(cfg, src, start, logical,
+					    seen_at, errs);
+				free(logical);
+				if ((logical = malloc(n + 1)) != NULL) {
+					memcpy(logical, p, n);
+					logical[n] = '\0';
+					llen = n;
+				}
+				start = lineno;
+			}
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	if (logical != NULL)
+		parse_logical(cfg, src, start, logical, seen_at, errs);
+	free(logical);
+
+	if (errs->n > before) {
+		config_free(cfg);
+		return NULL;
+	}
+	fill_authserv_default(cfg);
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	FILE *fp;
+	char *buf;
+	size_t len;
+	struct config *cfg;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		errs_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(CONFIG_MAX_BYTES + 1)) == NULL) {
+		fclose(fp);
+		errs_add(errs, "%s: out of memory", path);
+		return NULL;
+	}
+	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, fp);
+	if (ferror(fp)) {
+		errs_add(errs, "%s: read error: %s", path, strerror(errno));
+		fclose(fp);
+		free(buf);
+		return NULL;
+	}
+	fclose(fp);
+	if (len > CONFIG_MAX_BYTES) {
+		errs_add(errs, "%s: larger than %d bytes; not a config file",
+		    path, CONFIG_MAX_BYTES);
+		free(buf);
+		return NULL;
+	}
+	cfg = config_parse(path, buf, len, errs);
+	free(buf);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->source);
+	free(cfg->milter_socket);
+	free(cfg->authserv_id);
+	free(cfg->key_dir);
+	free(cfg->dns_resolver);
+	netlist_free(cfg->internal_networks);
+	free_words(cfg->submission_daemons, cfg->n_submission_daemons);
+	free(cfg->user);
+	free(cfg->pid_file);
+	if (cfg->raw != NULL)
+		for (size_t i = 0; i < NSETTINGS; i++)
+			free(cfg->raw[i]);
+	free(cfg->raw);
+	free(cfg);
+}
+
+void
+config_print_nondefault(const struct config *cfg, FILE *fp)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (cfg->raw[i] != NULL &&
+		    strcmp(cfg->raw[i], settings[i].def) != 0)
+			fprintf(fp, "%s = %s\n", settings[i].name, cfg->raw[i]);
+}

@@ -1,0 +1,61 @@
+/*
+ * config.h -- authfilter.conf: the settings, their defaults and the parser.
+ */
+#ifndef AUTHFILTER_CONFIG_H
+#define AUTHFILTER_CONFIG_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+#include "milter/log.h"
+
+struct netlist;
+
+enum policy_mode { POLICY_MONITOR, POLICY_ENFORCE };
+
+/* Problems found while reading a file: "FILE:LINE: what is wrong". */
+struct config_errors {
+	char	**msg;
+	size_t	  n;
+};
+
+struct config {
+	char		*source;	/* file read, for messages */
+	char		*milter_socket;	/* libmilter form, e.g. inet:8891@127.0.0.1 */
+	char		*authserv_id;
+	char		*key_dir;
+	char		*dns_resolver;	/* "" = system resolver */
+	struct netlist	*internal_networks;
+	char		**submission_daemons;
+	size_t		 n_submission_daemons;
+	enum policy_mode policy_mode;
+	enum log_format	 log_format;
+	char		*user;		/* "" = stay who we are */
+	char		*pid_file;	/* "" = none */
+	unsigned	 milter_socket_mode;
+	size_t		 max_headers;
+	size_t		 max_header_bytes;
+	unsigned	 drain_timeout;	/* seconds */
+	unsigned	 milter_timeout;	/* seconds */
+	char		**raw;		/* value as written, NULL = default */
+};
+
+/* Parse text (name = value lines) read from `source`.  Returns a config
+ * with every setting filled (defaults where unset), or NULL with at least
+ * one message in errs.  Every problem is reported, not just the first. */
+struct config	*config_parse(const char *source, const char *text, size_t len,
+		    struct config_errors *errs);
+struct config	*config_load(const char *path, struct config_errors *errs);
+void		 config_free(struct config *);
+
+/* Print "name = value" for every setting that differs from its default,
+ * in the order of the settings table (like postconf -n). */
+void		 config_print_nondefault(const struct config *, FILE *);
+
+void		 config_errors_clear(struct config_errors *);
+
+/* Helpers shared with other parsers. */
+int		 config_parse_duration(const char *s, unsigned *out);
+int		 config_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * NAME
+ *	daemon -- process set-up: socket file, privileges, pid file
+ * DESCRIPTION
+ *	Small steps main() takes in order: check the socket path, open the
+ *	socket (libmilter), set its mode and owner, write the pid file,
+ *	drop privileges, and detach unless running in the foreground.
+ *
+ *	A unix socket path that a live process listens on is never
+ *	removed (bad-input C5): we connect to it first; only a refused
+ *	connection marks the file stale.  The daemon never serves as
+ *	root: as root it needs `user` and switches to it after binding.
+ * DIAGNOSTICS
+ *	Every function fills err with what failed and where.
+ */
+#include "buildconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sys/prctl.h>
+#endif
+
+#include "milter/daemon.h"
+
+static const char *
+unix_path(const char *conn)
+{
+	if (strncmp(conn, "unix:", 5) == 0)
+		return conn + 5;
+	if (strncmp(conn, "local:", 6) == 0)
+		return conn + 6;
+	return NULL;
+}
+
+int
+daemon_check_socket(const char *conn, int *stale, char *err, size_t errsz)
+{
+	const char *path = unix_path(conn);
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc;
+
+	*stale = 0;
+	if (path == NULL)
+		return 0;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsz, "%s: socket path too long", path);
+		return -1;
+	}
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errsz, "%s: %s",
+		    path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errsz, "%s: exists and is not a socket; "
+		    "refusing to remove it", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
+		snprintf(err, errsz, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errsz, "%s: another process is listening on "
+		    "this socket (is authfilter already running?)", path);
+		return -1;
+	}
+	*stale = errno == ECONNREFUSED;
+	if (!*stale) {
+		snprintf(err, errsz, "%s: cannot check socket: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_socket_perms(const char *conn, unsigned mode, const char *user,
+    char *err, size_t errsz)
+{
+	const char *path = unix_path(conn);
+	struct passwd *pw;
+
+	if (path == NULL)
+		return 0;
+	if (chmod(path, (mode_t)mode) != 0) {
+		snprintf(err, errsz, "chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (*user == '\0' || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsz, "no such user \"%s\"", user);
+		return -1;
+	}
+	if (chown(path, pw->pw_uid, pw->pw_gid) != 0) {
+		snprintf(err, errsz, "chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_drop_privileges(const char *user, char *err, size_t errsz)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (*user == '\0')
+			return 0;
+		pw = getpwnam(user);
+		if (pw != NULL && pw->pw_uid == geteuid())
+			return 0;
+		snprintf(err, errsz, "user = %s, but not started as root "
+		    "(cannot switch user)", user);
+		return -1;
+	}
+	if (*user == '\0') {
+		snprintf(err, errsz, "refusing to run as root: set user = NAME "
+		    "(e.g. authfilter) in the configuration");
+		return -1;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsz, "no such user \"%s\"", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		snprintf(err, errsz, "cannot switch to user %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errsz, "could regain root after switching to "
+		    "%s; refusing to run", user);
+		return -1;
+	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* Test builds only: LeakSanitizer inspects the process through
+	 * ptrace, which the kernel forbids after a uid change unless the
+	 * process is marked dumpable.  Release builds stay non-dumpable. */
+	prctl(PR_SET_DUMPABLE, 1);
+#endif
+	return 0;
+}
+
+int
+daemon_detach(char *err, size_t errsz)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) < 0) {
+		snprintf(err, errsz, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0) {
+		snprintf(err, errsz, "setsid: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errsz, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0) {
+		snprintf(err, errsz, "chdir /: %s", strerror(errno));
+		return -1;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int
+daemon_write_pidfile(const char *path, char *err, size_t errsz)
+{
+	FILE *fp;
+
+	if (*path == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

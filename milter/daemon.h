@@ -1,0 +1,22 @@
+/*
+ * daemon.h -- process set-up: socket file, privileges, pid file.
+ */
+#ifndef AUTHFILTER_DAEMON_H
+#define AUTHFILTER_DAEMON_H
+
+#include <stddef.h>
+
+/* For unix:/local: sockets: refuse a path in use by a live listener or
+ * that is not a socket; *stale is set when an old socket file may be
+ * removed.  Other socket kinds: nothing to do. */
+int	daemon_check_socket(const char *conn, int *stale, char *err,
+	    size_t errsz);
+/* Give a unix socket its mode and owner (the daemon's user). */
+int	daemon_socket_perms(const char *conn, unsigned mode, const char *user,
+	    char *err, size_t errsz);
+/* Refuse root without `user`; switch to `user` when root. */
+int	daemon_drop_privileges(const char *user, char *err, size_t errsz);
+int	daemon_detach(char *err, size_t errsz);
+int	daemon_write_pidfile(const char *path, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * NAME
+ *	eom -- what to do with a message at its end, decided without I/O
+ * SYNOPSIS
+ *	eom_plan_build(session, cfg, &plan);
+ *	... carry out plan (callbacks.c) ...
+ *	eom_log(session, &plan);
+ *	eom_plan_free(&plan);
+ * DESCRIPTION
+ *	Collects the decisions for one message so that the milter callback
+ *	only carries them out: the direction, which Authentication-Results
+ *	headers carry our authserv-id (forged or stale; RFC 8601 section 5
+ *	says to remove them) and the value of the one header we insert.
+ *	Until checks are wired in, the header says "none": nothing was
+ *	evaluated, and we do not pretend otherwise.
+ *
+ *	eom_log() writes the one log line per message.
+ */
+#include "buildconf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "milter/ar.h"
+#include "milter/eom.h"
+#include "milter/log.h"
+
+int
+header_name_is(const char *name, const char *want)
+{
+	size_t n = strlen(name), w = strlen(want);
+
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	return n == w && strncasecmp(name, want, w) == 0;
+}
+
+int
+eom_plan_build(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	const struct message *m = &s->msg;
+	size_t occurrence = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->dir = direction_of(cfg, s, &plan->dir_why);
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		if (!header_name_is(m->hdrs[i].name, "Authentication-Results"))
+			continue;
+		occurrence++;
+		if (!ar_is_ours(m->hdrs[i].value, m->hdrs[i].vlen,
+		    cfg->authserv_id)) {
+			plan->n_ar_kept++;
+			continue;
+		}
+		size_t *grown = realloc(plan->ar_delete,
+		    (plan->n_ar_delete + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		plan->ar_delete = grown;
+		plan->ar_delete[plan->n_ar_delete++] = occurrence;
+	}
+	/* Highest occurrence first. */
+	for (size_t i = 0; i < plan->n_ar_delete / 2; i++) {
+		size_t t = plan->ar_delete[i];
+		plan->ar_delete[i] = plan->ar_delete[plan->n_ar_delete - 1 - i];
+		plan->ar_delete[plan->n_ar_delete - 1 - i] = t;
+	}
+	if (ar_format(plan->ar_value, sizeof(plan->ar_value),
+	    cfg->authserv_id, NULL, 0) < 0)
+		return -1;
+	plan->action = "accept";
+	plan->reason = "no_checks";
+	return 0;
+}
+
+void
+eom_plan_free(struct eom_plan *plan)
+{
+	free(plan->ar_delete);
+	plan->ar_delete = NULL;
+	plan->n_ar_delete = 0;
+}
+
+void
+eom_log(const struct session *s, const struct eom_plan *plan)
+{
+	const struct message *m = &s->msg;
+	char client[600], nrcpt[24], removed[24], ar[EOM_AR_MAX];
+	size_t j = 0;
+
+	snprintf(client, sizeof(client), "%s[%s]",
+	    s->client_name != NULL ? s->client_name : "unknown",
+	    s->client_ip[0] != '\0' ? s->client_ip : "unknown");
+	snprintf(nrcpt, sizeof(nrcpt), "%zu", m->nrcpts);
+	snprintf(removed, sizeof(removed), "%zu", plan->n_ar_delete);
+	/* The AR value unfolded, for one line. */
+	for (const char *p = plan->ar_value; *p != '\0' && j + 1 < sizeof(ar);
+	    p++)
+		if (*p != '\n' && *p != '\t')
+			ar[j++] = *p;
+		else if (*p == '\t')
+			ar[j++] = ' ';
+	ar[j] = '\0';
+
+	struct log_field f[] = {
+		{ "queue_id", m->queue_id != NULL ? m->queue_id : "NOQUEUE" },
+		{ "client", client },
+		{ "helo", s->helo },
+		{ "mail_from", m->env_from },
+		{ "rcpt", m->first_rcpt },
+		{ "nrcpt", nrcpt },
+		{ "direction", direction_name(plan->dir) },
+		{ "direction_why", plan->dir_why },
+		{ "auth", m->auth_authen },
+		{ "ar_removed", removed },
+		{ "ar", ar },
+		{ "action", plan->action },
+		{ "reason", plan->reason },
+	};
+	log_record(LOG_INFO, f, sizeof(f) / sizeof(f[0]));
+}

@@ -1,0 +1,40 @@
+/*
+ * eom.h -- what to do with a message at its end, decided without I/O.
+ */
+#ifndef AUTHFILTER_EOM_H
+#define AUTHFILTER_EOM_H
+
+#include <stddef.h>
+
+#include "milter/config.h"
+#include "milter/direction.h"
+#include "milter/session.h"
+
+/* Room for our header value; with results folded one per line this fits
+ * the DKIM results of every signature we verify. */
+#define EOM_AR_MAX 8192
+
+struct eom_plan {
+	enum direction	 dir;
+	const char	*dir_why;
+	/* 1-based occurrence numbers (among Authentication-Results
+	 * headers) to delete, highest first so earlier deletions cannot
+	 * shift later ones. */
+	size_t		*ar_delete;
+	size_t		 n_ar_delete;
+	size_t		 n_ar_kept;
+	char		 ar_value[EOM_AR_MAX];
+	const char	*action;
+	const char	*reason;
+};
+
+int	eom_plan_build(const struct session *, const struct config *,
+	    struct eom_plan *);
+void	eom_plan_free(struct eom_plan *);
+void	eom_log(const struct session *, const struct eom_plan *);
+
+/* 1 when a header name as the MTA gave it is `want` (case-insensitive;
+ * white space before the colon ignored, as MTAs and DKIM treat it). */
+int	header_name_is(const char *name, const char *want);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * NAME
+ *	authfilter -- DKIM, SPF and DMARC milter
+ * SYNOPSIS
+ *	authfilter [-c FILE] [-f] [-t | -n | -V]
+ * DESCRIPTION
+ *	Reads the configuration, opens the milter socket, drops privileges
+ *	and serves until SIGTERM.  SIGHUP builds a new state from the file
+ *	and swaps it in only when it is valid.  SIGTERM or SIGINT stops
+ *	accepting, waits up to drain_timeout for messages in progress,
+ *	and exits 0.  See authfilter(8).
+ * DIAGNOSTICS
+ *	-t prints "FILE:LINE: problem" for each problem and exits 1.
+ *	Start-up failures exit 1 with a message on stderr (and syslog).
+ */
+#include "buildconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter/callbacks.h"
+#include "milter/config.h"
+#include "milter/daemon.h"
+#include "milter/log.h"
+#include "milter/runloop.h"
+#include "milter/session.h"
+#include "milter/state.h"
+#include "milter/version.h"
+
+#define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: authfilter [-c FILE] [-f] [-t | -n | -V]\n"
+	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -n       print settings that differ from their defaults\n"
+	    "  -V       print versions and exit\n");
+	exit(2);
+}
+
+static void
+print_errors(struct config_errors *errs, int to_log)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		if (to_log)
+			log_msg(LOG_ERR, "%s", errs->msg[i]);
+		else
+			fprintf(stderr, "%s\n", errs->msg[i]);
+	}
+}
+
+static void
+reload(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct af_state *st, *old;
+
+	log_msg(LOG_INFO, "SIGHUP: reloading %s", path);
+	if ((st = state_build(path, &errs)) == NULL) {
+		print_errors(&errs, 1);
+		log_msg(LOG_ERR, "reload failed; still serving with the "
+		    "previous configuration");
+		config_errors_clear(&errs);
+		return;
+	}
+	old = state_acquire();
+	if (old != NULL && (strcmp(old->cfg->milter_socket,
+	    st->cfg->milter_socket) != 0 ||
+	    strcmp(old->cfg->user, st->cfg->user) != 0 ||
+	    strcmp(old->cfg->pid_file, st->cfg->pid_file) != 0))
+		log_msg(LOG_WARNING, "milter_socket, user and pid_file take "
+		    "effect only at restart");
+	if (old != NULL)
+		state_release(old);
+	state_install(st);
+	log_set_format(st->cfg->log_format);
+	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
+	    st->generation);
+}
+
+/* Stop accepting; let messages in progress finish (bounded). */
+static int
+drain(unsigned timeout)
+{
+	unsigned waited_ms = 0;
+	enum runloop_event ev;
+
+	if (runloop_stop() != MI_SUCCESS)
+		log_msg(LOG_WARNING, "libmilter reported an error at stop");
+	while (message_in_progress() > 0 && waited_ms < timeout * 1000u) {
+		ev = runloop_wait(100);
+		if (ev == RL_STOP) {
+			log_msg(LOG_WARNING, "second stop signal: not waiting "
+			    "for %u message(s)", message_in_progress());
+			return 0;
+		}
+		if (ev == RL_TICK)
+			waited_ms += 100;
+	}
+	if (message_in_progress() > 0)
+		log_msg(LOG_WARNING, "drain_timeout: %u message(s) still in "
+		    "progress; the MTA will retry them", message_in_progress());
+	return 0;
+}
+
+static int
+serve(const char *path, int foreground)
+{
+	/* Our own reference: a reload may replace the current state, but
+	 * the socket and pid file stay those we started with. */
+	struct af_state *boot = state_acquire();
+	const struct config *cfg = boot->cfg;
+	char err[512];
+	int stale, rc = 1;
+
+	if (daemon_check_socket(cfg->milter_socket, &stale, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (smfi_register(callbacks_desc) == MI_FAILURE ||
+	    smfi_setconn(cfg->milter_socket) == MI_FAILURE ||
+	    smfi_settimeout((int)cfg->milter_timeout) == MI_FAILURE) {
+		log_msg(LOG_ERR, "libmilter refused the set-up of %s",
+		    cfg->milter_socket);
+		goto out;
+	}
+	if (smfi_opensocket(stale) == MI_FAILURE) {
+		log_msg(LOG_ERR, "cannot listen on %s (address in use, or "
+		    "no permission)", cfg->milter_socket);
+		goto out;
+	}
+	if (daemon_socket_perms(cfg->milter_socket, cfg->milter_socket_mode,
+	    cfg->user, err, sizeof(err)) != 0 ||
+	    (!foreground && daemon_detach(err, sizeof(err)) != 0) ||
+	    daemon_write_pidfile(cfg->pid_file, err, sizeof(err)) != 0 ||
+	    daemon_drop_privileges(cfg->user, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (runloop_start() != 0)
+		goto out;
+	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
+	    PACKAGE_VERSION, cfg->milter_socket);
+	for (;;) {
+		enum runloop_event ev = runloop_wait(-1);
+		if (ev == RL_RELOAD)
+			reload(path);
+		else if (ev == RL_STOP) {
+			struct af_state *st = state_acquire();
+			unsigned timeout = st->cfg->drain_timeout;
+			state_release(st);
+			log_msg(LOG_INFO, "stopping: no new connections; "
+			    "waiting up to %us for %u message(s)", timeout,
+			    message_in_progress());
+			rc = drain(timeout);
+			break;
+		} else if (ev == RL_MILTER_EXITED) {
+			log_msg(LOG_ERR, "the milter library stopped "
+			    "unexpectedly; exiting so the MTA tempfails");
+			runloop_stop();
+			rc = 1;
+			break;
+		}
+	}
+	if (*cfg->pid_file != '\0')
+		unlink(cfg->pid_file);
+	log_msg(LOG_INFO, "stopped");
+out:
+	state_release(boot);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	int foreground = 0, test = 0, nondefault = 0, ch, rc;
+	struct config_errors errs = { 0 };
+	struct af_state *st;
+
+	while ((ch = getopt(argc, argv, "c:fntV")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': nondefault = 1; break;
+		case 't': test = 1; break;
+		case 'V': version_print(stdout); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if ((st = state_build(path, &errs)) == NULL) {
+		print_errors(&errs, 0);
+		config_errors_clear(&errs);
+		return 1;
+	}
+	if (test || nondefault) {
+		if (nondefault)
+			config_print_nondefault(st->cfg, stdout);
+		else
+			printf("%s: OK\n", path);
+		state_release(st);
+		return 0;
+	}
+	log_init("authfilter", foreground, st->cfg->log_format);
+	state_install(st);
+	rc = serve(path, foreground);
+	state_shutdown();
+	return rc;
+}

@@ -1,0 +1,64 @@
+/*
+ * session.h -- what the MTA told us about one connection and its message.
+ */
+#ifndef AUTHFILTER_SESSION_H
+#define AUTHFILTER_SESSION_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct af_state;
+
+struct header {
+	char	*name;
+	char	*value;		/* as received, NUL-terminated */
+	size_t	 vlen;
+};
+
+enum hdr_status { HDR_OK, HDR_TOO_MANY, HDR_TOO_BIG, HDR_NOMEM };
+
+struct message {
+	int		 active;	/* between MAIL FROM and end/abort */
+	struct af_state	*state;		/* settings this message runs with */
+	char		*queue_id;
+	char		*env_from;
+	char		*auth_authen;	/* SASL login, NULL if none */
+	size_t		 nrcpts;	/* all recipients, counted */
+	char		*first_rcpt;
+	struct header	*hdrs;
+	size_t		 nhdrs, cap;
+	size_t		 hdr_bytes;
+	unsigned long long body_bytes;
+};
+
+struct session {
+	char		 client_ip[INET6_ADDRSTRLEN];	/* "" if unknown */
+	char		*client_name;
+	char		*helo;
+	char		*daemon_name;
+	struct sockaddr_storage client_addr;
+	int		 has_addr;
+	int		 leadspc;	/* header values keep their leading space */
+	struct message	 msg;
+};
+
+struct session	*session_new(void);
+void		 session_free(struct session *);
+int		 session_set_client(struct session *, const char *name,
+		    const struct sockaddr *addr);
+int		 session_set_str(char **field, const char *value);
+
+/* Start a message: drops any previous one and holds `state` (taken
+ * over by the message, released by message_end). */
+void		 message_begin(struct session *, struct af_state *state);
+void		 message_end(struct session *);
+int		 message_add_rcpt(struct message *, const char *rcpt);
+/* Store one header unless it would pass max_headers/max_header_bytes. */
+enum hdr_status	 message_add_header(struct message *, const char *name,
+		    const char *value, size_t max_headers, size_t max_bytes);
+
+/* Number of messages between begin and end, in all sessions. */
+unsigned	 message_in_progress(void);
+
+#endif

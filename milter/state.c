@@ -1,0 +1,100 @@
+/*
+ * NAME
+ *	state -- the settings the daemon serves with, swapped whole on reload
+ * SYNOPSIS
+ *	st = state_build(path, &errs);
+ *	if (st != NULL) state_install(st);
+ *	cur = state_acquire(); ... state_release(cur);
+ * DESCRIPTION
+ *	A reload builds and validates a complete new state first; only
+ *	then does one pointer swap under a lock make it current.  Messages
+ *	in progress keep the reference they took when they started and
+ *	finish with the old state, which is freed when its last message
+ *	releases it.  Later the key store hangs off the same state.
+ */
+#include "buildconf.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "milter/state.h"
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct af_state *current;
+static unsigned long generation;
+
+struct af_state *
+state_build(const char *path, struct config_errors *errs)
+{
+	struct af_state *st;
+	struct config *cfg;
+
+	if ((cfg = config_load(path, errs)) == NULL)
+		return NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	st->cfg = cfg;
+	st->refs = 1;
+	return st;
+}
+
+static void
+state_free(struct af_state *st)
+{
+	config_free(st->cfg);
+	free(st);
+}
+
+void
+state_install(struct af_state *st)
+{
+	struct af_state *old;
+
+	pthread_mutex_lock(&state_lock);
+	old = current;
+	current = st;
+	st->generation = ++generation;
+	pthread_mutex_unlock(&state_lock);
+	if (old != NULL)
+		state_release(old);
+}
+
+struct af_state *
+state_acquire(void)
+{
+	struct af_state *st;
+
+	pthread_mutex_lock(&state_lock);
+	st = current;
+	if (st != NULL)
+		st->refs++;
+	pthread_mutex_unlock(&state_lock);
+	return st;
+}
+
+void
+state_release(struct af_state *st)
+{
+	int last;
+
+	pthread_mutex_lock(&state_lock);
+	last = --st->refs == 0;
+	pthread_mutex_unlock(&state_lock);
+	if (last)
+		state_free(st);
+}
+
+void
+state_shutdown(void)
+{
+	struct af_state *old;
+
+	pthread_mutex_lock(&state_lock);
+	old = current;
+	current = NULL;
+	pthread_mutex_unlock(&state_lock);
+	if (old != NULL)
+		state_release(old);
+}

@@ -1,0 +1,26 @@
+/*
+ * state.h -- the settings the daemon serves with, swapped whole on reload.
+ */
+#ifndef AUTHFILTER_STATE_H
+#define AUTHFILTER_STATE_H
+
+#include "milter/config.h"
+
+struct af_state {
+	struct config	*cfg;
+	unsigned	 refs;		/* guarded by the state lock */
+	unsigned long	 generation;	/* 1 for the first, +1 per reload */
+};
+
+/* Build a complete new state from a file; NULL with errs filled. */
+struct af_state	*state_build(const char *path, struct config_errors *errs);
+/* Make st the current state (takes over the caller's reference). */
+void		 state_install(struct af_state *st);
+/* A reference to the current state, for one message; never NULL once a
+ * state is installed. */
+struct af_state	*state_acquire(void);
+void		 state_release(struct af_state *st);
+/* Drop the current state at exit. */
+void		 state_shutdown(void);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * NAME
+ *	version -- authfilter's version and the libraries it runs with
+ * DESCRIPTION
+ *	Prints the versions reported by the libraries at run time (not
+ *	the headers we were built against), so a bug report shows what is
+ *	really loaded.
+ */
+#include "buildconf.h"
+
+#include <netinet/in.h>
+#include <arpa/nameser.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <libmilter/mfapi.h>
+#include <openssl/crypto.h>
+#include <opendkim/dkim.h>
+#include <spf2/spf.h>
+#include <unbound.h>
+
+#include "milter/version.h"
+
+void
+version_print(FILE *fp)
+{
+	unsigned int mj, mn, pl;
+	int smj, smn, spl;
+	uint32_t dk = dkim_libversion();
+
+	fprintf(fp, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	smfi_version(&mj, &mn, &pl);
+	fprintf(fp, "libmilter %u.%u.%u\n", mj, mn, pl);
+	fprintf(fp, "%s\n", OpenSSL_version(OPENSSL_VERSION));
+	fprintf(fp, "libopendkim %u.%u.%u\n", (unsigned)(dk >> 24),
+	    (unsigned)((dk >> 16) & 0xff), (unsigned)((dk >> 8) & 0xff));
+	SPF_get_lib_version(&smj, &smn, &spl);
+	fprintf(fp, "libspf2 %d.%d.%d\n", smj, smn, spl);
+	fprintf(fp, "libunbound %s\n", ub_version());
+}

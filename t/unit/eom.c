@@ -1,0 +1,90 @@
+/* Unit tests for milter/eom.c and milter/direction.c. */
+#include "buildconf.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/eom.h"
+#include "milter/state.h"
+#include "t/tap.h"
+
+static struct config *
+cfg_from(const char *text)
+{
+	struct config_errors errs = { 0 };
+
+	return config_parse("t", text, strlen(text), &errs);
+}
+
+static void
+set_ip(struct session *s, const char *ip)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	session_set_client(s, "client", (struct sockaddr *)&sin);
+}
+
+int
+main(void)
+{
+	struct config *cfg = cfg_from("authserv_id = mx.example\n"
+	    "internal_networks = 192.0.2.0/24\n"
+	    "submission_daemons = submission\n");
+	struct session *s = session_new();
+	struct eom_plan plan;
+	const char *why;
+
+	/* Direction (M6: missing macros never make mail outbound). */
+	is_int(direction_of(cfg, s, &why), DIR_INBOUND, "nothing known");
+	is_str(why, "external", "why: external");
+	set_ip(s, "192.0.2.10");
+	is_int(direction_of(cfg, s, &why), DIR_OUTBOUND, "internal network");
+	is_str(why, "internal_network", "why: internal_network");
+	set_ip(s, "198.51.100.1");
+	is_int(direction_of(cfg, s, &why), DIR_INBOUND, "outside address");
+	s->msg.auth_authen = strdup("");
+	is_int(direction_of(cfg, s, &why), DIR_INBOUND,
+	    "empty {auth_authen} is not authentication");
+	free(s->msg.auth_authen);
+	s->msg.auth_authen = strdup("alice");
+	is_int(direction_of(cfg, s, &why), DIR_OUTBOUND, "SASL login");
+	is_str(why, "auth", "why: auth");
+	free(s->msg.auth_authen);
+	s->msg.auth_authen = NULL;
+	session_set_str(&s->daemon_name, "submission");
+	is_int(direction_of(cfg, s, &why), DIR_OUTBOUND, "submission daemon");
+	session_set_str(&s->daemon_name, "smtpd");
+	is_int(direction_of(cfg, s, &why), DIR_INBOUND, "other daemon");
+
+	/* Which Authentication-Results headers go (F4). */
+	message_add_header(&s->msg, "Authentication-Results",
+	    " mx.example; spf=pass", 100, 10000);		/* 1: ours */
+	message_add_header(&s->msg, "Received", " x", 100, 10000);
+	message_add_header(&s->msg, "authentication-results",
+	    " other.example; dkim=pass", 100, 10000);		/* 2: keep */
+	message_add_header(&s->msg, "AUTHENTICATION-RESULTS ",
+	    " (x) MX.EXAMPLE; dmarc=pass", 100, 10000);	/* 3: ours */
+	message_add_header(&s->msg, "Authentication-Results-Old",
+	    " mx.example; none", 100, 10000);		/* not AR */
+	message_add_header(&s->msg, "Authentication-Results",
+	    " \"mx.example\"; none", 100, 10000);		/* 4: ours */
+	ok(eom_plan_build(s, cfg, &plan) == 0, "plan built");
+	is_int(plan.n_ar_delete, 3, "three of ours to delete");
+	is_int(plan.n_ar_kept, 1, "one foreign kept");
+	ok(plan.n_ar_delete == 3 && plan.ar_delete[0] == 4 &&
+	    plan.ar_delete[1] == 3 && plan.ar_delete[2] == 1,
+	    "deleted highest occurrence first: 4, 3, 1");
+	is_str(plan.ar_value, "mx.example; none", "honest: nothing evaluated");
+	is_str(plan.action, "accept", "accepted");
+	eom_plan_free(&plan);
+
+	ok(header_name_is("From \t", "from"), "WSP before colon ignored");
+	ok(!header_name_is("Fromx", "from"), "prefix is not a match");
+	session_free(s);
+	config_free(cfg);
+	return done_testing();
+}

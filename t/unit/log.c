@@ -1,0 +1,55 @@
+/* Unit tests for milter/log.c: escaping for text and JSON lines. */
+#include "buildconf.h"
+
+#include <string.h>
+
+#include "milter/log.h"
+#include "t/tap.h"
+
+/* Strip the variable "ts" member so the rest can be compared. */
+static const char *
+after_ts(const char *json)
+{
+	const char *p = strstr(json, "\"level\"");
+	return p != NULL ? p : json;
+}
+
+int
+main(void)
+{
+	char buf[512];
+	struct log_field f[] = {
+		{ "queue_id", "4XyZ1" },
+		{ "subject", "a \"b\"\r\nfake=line" },
+		{ "skip", NULL },
+		{ "from", "J\xc3\xa9r\xc3\xb4me \xff\xfe" },
+		{ "empty", "" },
+	};
+
+	log_format_text(buf, sizeof(buf), f, 5);
+	is_str(buf, "queue_id=4XyZ1 subject=\"a \\\"b\\\"\\x0d\\x0afake=line\" "
+	    "from=\"J\\xc3\\xa9r\\xc3\\xb4me \\xff\\xfe\" empty=\"\"",
+	    "text: quotes, CR/LF and 8-bit escaped; NULL fields skipped");
+	ok(strchr(buf, '\n') == NULL, "text: no line break can be injected");
+
+	log_format_json(buf, sizeof(buf), "info", f, 5);
+	ok(strncmp(buf, "{\"ts\":\"", 7) == 0, "json: starts with ts");
+	is_str(after_ts(buf), "\"level\":\"info\",\"queue_id\":\"4XyZ1\","
+	    "\"subject\":\"a \\\"b\\\"\\u000d\\u000afake=line\","
+	    "\"from\":\"J\xc3\xa9r\xc3\xb4me \\\\xff\\\\xfe\",\"empty\":\"\"}",
+	    "json: valid UTF-8 kept, invalid bytes escaped as text");
+
+	/* Overlong encoding and surrogates are not valid UTF-8. */
+	struct log_field bad[] = { { "v", "\xc0\xaf\xed\xa0\x80" } };
+	log_format_json(buf, sizeof(buf), "info", bad, 1);
+	is_str(after_ts(buf), "\"level\":\"info\",\"v\":\"\\\\xc0\\\\xaf"
+	    "\\\\xed\\\\xa0\\\\x80\"}", "json: overlong and surrogate escaped");
+
+	/* Truncation keeps the object closed. */
+	struct log_field big[] = { { "v", "0123456789012345678901234567890123"
+	    "456789012345678901234567890123456789" } };
+	log_format_json(buf, 48, "info", big, 1);
+	is_int(strlen(buf), 47, "json: truncated to the buffer");
+	ok(buf[46] == '}', "json: truncated line still ends with }");
+	return done_testing();
+}
