@@ -12,6 +12,9 @@
  *	edit the MTA refused), it tempfails: the MTA keeps the mail and
  *	the sender retries.  A message that passes the header limits
  *	(max_headers, max_header_bytes) is rejected with 552 5.3.4.
+ *
+ *	While the daemon drains for shutdown, new sessions and new messages
+ *	get 451 4.3.2: the sender retries, and the restarted daemon takes it.
  */
 #include "buildconf.h"
 
@@ -32,6 +35,14 @@ tempfail(SMFICTX *ctx, const char *why)
 {
 	log_msg(LOG_ERR, "tempfail: %s", why);
 	smfi_setreply(ctx, "451", "4.3.0", "authfilter: local error, "
+	    "try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+refuse_draining(SMFICTX *ctx)
+{
+	smfi_setreply(ctx, "451", "4.3.2", "authfilter is restarting, "
 	    "try again later");
 	return SMFIS_TEMPFAIL;
 }
@@ -78,6 +89,8 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 			return tempfail(ctx, "out of memory at connect");
 		smfi_setpriv(ctx, s);
 	}
+	if (session_draining())
+		return refuse_draining(ctx);
 	if (session_set_client(s, hostname, addr) != 0)
 		return tempfail(ctx, "out of memory at connect");
 	daemon = smfi_getsymval(ctx, "{daemon_name}");
@@ -114,6 +127,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return tempfail(ctx, "no session at MAIL FROM");
+	message_end(s);
+	if (session_draining())
+		return refuse_draining(ctx);
 	if ((st = state_acquire()) == NULL)
 		return tempfail(ctx, "no configuration loaded");
 	message_begin(s, st);

@@ -34,6 +34,12 @@
 
 #define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
 
+/* libmilter drops a session whose single command passes 64 KiB by
+ * default, but Postfix passes headers up to header_size_limit (100 KiB).
+ * Take up to 1 MiB so that max_header_bytes, not the library, decides
+ * and the sender gets a clear 552 instead of an endless tempfail. */
+#define MILTER_MAX_COMMAND (1024 * 1024 - 1)
+
 static void
 usage(void)
 {
@@ -86,28 +92,36 @@ reload(const char *path)
 	    st->generation);
 }
 
-/* Stop accepting; let messages in progress finish (bounded). */
+/*
+ * Refuse new sessions and messages (451), let messages in progress finish
+ * (bounded by drain_timeout), then stop libmilter.  In that order because
+ * libmilter's worker pool stops serving open sessions once smfi_stop() is
+ * called.
+ */
 static int
 drain(unsigned timeout)
 {
 	unsigned waited_ms = 0;
 	enum runloop_event ev;
+	int interrupted = 0;
 
-	if (runloop_stop() != MI_SUCCESS)
-		log_msg(LOG_WARNING, "libmilter reported an error at stop");
+	session_start_draining();
 	while (message_in_progress() > 0 && waited_ms < timeout * 1000u) {
 		ev = runloop_wait(100);
 		if (ev == RL_STOP) {
 			log_msg(LOG_WARNING, "second stop signal: not waiting "
 			    "for %u message(s)", message_in_progress());
-			return 0;
+			interrupted = 1;
+			break;
 		}
 		if (ev == RL_TICK)
 			waited_ms += 100;
 	}
-	if (message_in_progress() > 0)
+	if (!interrupted && message_in_progress() > 0)
 		log_msg(LOG_WARNING, "drain_timeout: %u message(s) still in "
 		    "progress; the MTA will retry them", message_in_progress());
+	if (runloop_stop() != MI_SUCCESS)
+		log_msg(LOG_WARNING, "libmilter reported an error at stop");
 	return 0;
 }
 
@@ -133,6 +147,7 @@ serve(const char *path, int foreground)
 		    cfg->milter_socket);
 		goto out;
 	}
+	(void)smfi_setmaxdatasize(MILTER_MAX_COMMAND);	/* returns the old size */
 	if (smfi_opensocket(stale) == MI_FAILURE) {
 		log_msg(LOG_ERR, "cannot listen on %s (address in use, or "
 		    "no permission)", cfg->milter_socket);
@@ -158,7 +173,7 @@ serve(const char *path, int foreground)
 			struct af_state *st = state_acquire();
 			unsigned timeout = st->cfg->drain_timeout;
 			state_release(st);
-			log_msg(LOG_INFO, "stopping: no new connections; "
+			log_msg(LOG_INFO, "stopping: new sessions get 451; "
 			    "waiting up to %us for %u message(s)", timeout,
 			    message_in_progress());
 			rc = drain(timeout);

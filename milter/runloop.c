@@ -25,6 +25,15 @@
  *
  *	SIGUSR2 is used internally: the worker sends it to the main
  *	thread when smfi_main() returns.
+ *
+ *	Stopping: libmilter's accept loop holds its listener mutex across
+ *	a poll() of up to 5 seconds (MI_CHK_TIME), and smfi_stop() sets
+ *	the stop flag and then waits for that mutex, so a plain
+ *	smfi_stop() takes up to 5 seconds to return.  runloop_stop() calls
+ *	smfi_stop() from a helper thread and meanwhile sends WAKE_SIGNAL,
+ *	a real-time signal with an empty handler, to the listener thread
+ *	alone: its poll() returns EINTR, the loop releases the mutex,
+ *	sees the flag and returns.
  */
 #include "buildconf.h"
 
@@ -39,14 +48,30 @@
 #include "milter/log.h"
 #include "milter/runloop.h"
 
+/* Interrupts libmilter's select(); only ever sent to the listener. */
+#define WAKE_SIGNAL (SIGRTMIN + 1)
+/* Bound on how long a stop waits for libmilter's loop to notice. */
+#define STOP_WAIT_MS 10000
+
 static pthread_t main_thread, milter_thread;
 static int milter_result;
 static sigset_t handled;
 
+static void
+wake_handler(int sig)
+{
+	(void)sig;
+}
+
 static void *
 milter_main(void *arg)
 {
+	sigset_t wake;
+
 	(void)arg;
+	sigemptyset(&wake);
+	sigaddset(&wake, WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	milter_result = smfi_main();
 	pthread_kill(main_thread, SIGUSR2);
 	return NULL;
@@ -55,13 +80,19 @@ milter_main(void *arg)
 int
 runloop_start(void)
 {
+	struct sigaction sa;
 	int rc;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_handler;	/* no SA_RESTART: select() -> EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(WAKE_SIGNAL, &sa, NULL);
 	sigemptyset(&handled);
 	sigaddset(&handled, SIGHUP);
 	sigaddset(&handled, SIGTERM);
 	sigaddset(&handled, SIGINT);
 	sigaddset(&handled, SIGUSR2);
+	sigaddset(&handled, WAKE_SIGNAL);	/* unblocked by the listener */
 	main_thread = pthread_self();
 	/* Threads created from here on inherit the mask. */
 	if ((rc = pthread_sigmask(SIG_BLOCK, &handled, NULL)) != 0) {
@@ -106,10 +137,39 @@ runloop_wait(int timeout_ms)
 	}
 }
 
+static void *
+stopper(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
 int
 runloop_stop(void)
 {
-	smfi_stop();
-	pthread_join(milter_thread, NULL);
-	return milter_result;
+	struct timespec ts;
+	pthread_t helper;
+	int have_helper;
+
+	have_helper = pthread_create(&helper, NULL, stopper, NULL) == 0;
+	if (!have_helper)
+		smfi_stop();
+	for (int waited = 0; waited < STOP_WAIT_MS; waited += 50) {
+		pthread_kill(milter_thread, WAKE_SIGNAL);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(milter_thread, NULL, &ts) == 0) {
+			if (have_helper)
+				pthread_join(helper, NULL);
+			return milter_result;
+		}
+	}
+	log_msg(LOG_WARNING, "libmilter did not stop within %d ms",
+	    STOP_WAIT_MS);
+	return MI_FAILURE;
 }

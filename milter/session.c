@@ -28,6 +28,7 @@
 
 static pthread_mutex_t inprogress_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned inprogress;
+static int draining;
 
 struct session *
 session_new(void)
@@ -124,6 +125,25 @@ message_in_progress(void)
 	n = inprogress;
 	pthread_mutex_unlock(&inprogress_lock);
 	return n;
+}
+
+void
+session_start_draining(void)
+{
+	pthread_mutex_lock(&inprogress_lock);
+	draining = 1;
+	pthread_mutex_unlock(&inprogress_lock);
+}
+
+int
+session_draining(void)
+{
+	int d;
+
+	pthread_mutex_lock(&inprogress_lock);
+	d = draining;
+	pthread_mutex_unlock(&inprogress_lock);
+	return d;
 }
 
 int

@@ -60,5 +60,8 @@ enum hdr_status	 message_add_header(struct message *, const char *name,
 
 /* Number of messages between begin and end, in all sessions. */
 unsigned	 message_in_progress(void);
+/* Shutdown: from now on new sessions and messages are refused. */
+void		 session_start_draining(void);
+int		 session_draining(void);
 
 #endif

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+# Signals and process life: SIGHUP reloads (bursts included: libmilter's
+# own SIGHUP handler would stop the milter, see milter/runloop.c), a broken
+# config on SIGHUP keeps the old one serving, SIGTERM drains messages in
+# progress, a live socket is never taken over, root is refused.
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import Harness, AUTHFILTER, wait_for  # noqa: E402
+from milterclient import Milter, MilterError  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+h = Harness(t)
+af = h.start_authfilter()
+
+
+def ar_of(port):
+    m = Milter("127.0.0.1", port)
+    m.connect()
+    m.helo()
+    code, _ = m.message([("From", " a@example.org")])
+    ins = [v.strip() for _, n, v in m.inserted_headers() if n == "Authentication-Results"]
+    m.quit()
+    return code, ins
+
+
+def rewrite(conf, **changes):
+    lines = []
+    for line in open(conf).read().splitlines():
+        k = line.split("=")[0].strip()
+        if k in changes:
+            line = "%s = %s" % (k, changes.pop(k))
+        lines.append(line)
+    lines += ["%s = %s" % kv for kv in changes.items()]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+t.is_(ar_of(af.port), (b"c", ["mx.test; none"]), "serving with authserv_id mx.test")
+
+# Reload picks up a new authserv_id.
+rewrite(af.conf, authserv_id="mx2.test")
+af.signal(signal.SIGHUP)
+wait_for(lambda: "generation 2" in af.log_text())
+t.is_(ar_of(af.port), (b"c", ["mx2.test; none"]), "SIGHUP: new authserv_id in use")
+
+# Broken config: old state keeps serving, the error names file and line.
+rewrite(af.conf, authserv_id="mx3.test", policy_mode="enforcing")
+af.signal(signal.SIGHUP)
+wait_for(lambda: "reload failed" in af.log_text())
+log = af.log_text()
+t.like(log, "policy_mode: \\\"enforcing\\\" is not one of", "C2: the reload error is logged")
+t.like(log, af.conf + ":", "C2: the log names the file and line")
+t.is_(ar_of(af.port), (b"c", ["mx2.test; none"]), "C2: old configuration keeps serving")
+
+# Missing file on reload: same.
+def log_count(s):
+    return af.log_text().count(s)
+
+
+os.rename(af.conf, af.conf + ".moved")
+af.signal(signal.SIGHUP)
+wait_for(lambda: log_count("reload failed") == 2)
+t.is_(log_count("reload failed"), 2, "C2: missing config on SIGHUP: reload failed")
+t.is_(ar_of(af.port), (b"c", ["mx2.test; none"]), "C2: still serving")
+os.rename(af.conf + ".moved", af.conf)
+rewrite(af.conf, policy_mode="monitor")
+
+# A burst of SIGHUPs: the daemon must keep serving (not be stopped by
+# libmilter's signal thread).
+for i in range(200):
+    af.signal(signal.SIGHUP)
+    if i % 20 == 0:
+        time.sleep(0.01)
+time.sleep(1)
+t.ok(af.alive(), "200 SIGHUPs: daemon alive", af.log_text()[-2000:])
+t.is_(ar_of(af.port), (b"c", ["mx3.test; none"]), "200 SIGHUPs: serving the reloaded config")
+
+# Reload while messages are in flight: each finishes with the state it
+# started with.
+m = Milter("127.0.0.1", af.port)
+m.connect()
+m.helo()
+m.mail()
+m.rcpt()
+m.header("From", " a@example.org")
+n_reloads = log_count("reloaded")
+rewrite(af.conf, authserv_id="mx4.test")
+af.signal(signal.SIGHUP)
+wait_for(lambda: log_count("reloaded") > n_reloads)
+m.eoh()
+code, _ = m.eom()
+ins = [v.strip() for _, n, v in m.inserted_headers() if n == "Authentication-Results"]
+t.is_((code, ins), (b"c", ["mx3.test; none"]), "message in flight keeps its state over a reload")
+m.quit()
+t.is_(ar_of(af.port), (b"c", ["mx4.test; none"]), "the next message uses the new state")
+
+# C5: a second daemon on the same port refuses to start; the first serves.
+second = subprocess.run([AUTHFILTER, "-f", "-c", af.conf], capture_output=True,
+                        text=True, timeout=30, env=h.san_env())
+t.ok(second.returncode != 0, "C5: a second daemon on a busy port exits non-zero")
+t.like(second.stdout + second.stderr, "cannot listen on", "C5: and says why")
+t.ok(af.alive(), "C5: the first daemon is untouched")
+
+# C5 for unix sockets: a live socket is never removed; a stale one is reused.
+sockpath = os.path.join(h.tmp, "af.sock")
+u1 = h.start_authfilter({"milter_socket": "unix:" + sockpath}, name="unix1")
+conf2 = h.write_conf({"milter_socket": "unix:" + sockpath, "user": "nobody",
+                      "authserv_id": "mx.test"}, "unix2.conf")
+r = subprocess.run([AUTHFILTER, "-f", "-c", conf2], capture_output=True, text=True,
+                   timeout=30, env=h.san_env())
+t.like(r.stdout + r.stderr, "another process is listening on this socket",
+       "C5: live unix socket is not taken over")
+s = socket.socket(socket.AF_UNIX)
+t.is_(s.connect_ex(sockpath), 0, "C5: first daemon's socket still answers")
+s.close()
+t.is_(oct(os.stat(sockpath).st_mode & 0o777), "0o660", "unix socket mode is milter_socket_mode")
+h.stop_authfilter(u1, signal.SIGKILL)
+t.ok(os.path.exists(sockpath), "a killed daemon leaves a stale socket file")
+u2 = h.start_authfilter({"milter_socket": "unix:" + sockpath}, name="unix2")
+t.ok(u2.alive(), "C5: a stale socket file is reused")
+t.is_(h.stop_authfilter(u2), 0, "unix daemon stops cleanly")
+
+# C7: as root without `user`, refuse to run.
+rootconf = h.write_conf({"milter_socket": "inet:1@127.0.0.1"}, "root.conf")
+r = subprocess.run([AUTHFILTER, "-f", "-c", rootconf], capture_output=True, text=True,
+                   timeout=30, env=h.san_env())
+t.ok(r.returncode != 0 and "refusing to run as root" in r.stderr,
+     "C7: root without user= is refused", r.stderr)
+t.is_(subprocess.run(["ps", "-o", "user=", "-p", str(af.pid)], capture_output=True,
+                     text=True).stdout.strip(), "nobody", "C7: daemon runs as `user`")
+
+# SIGTERM drains: a message in progress completes; new sessions and new
+# messages get 451 (the sender keeps the mail).
+m = Milter("127.0.0.1", af.port)
+m.connect()
+m.helo()
+m.mail()
+m.rcpt()
+m.header("From", " a@example.org")
+af.signal(signal.SIGTERM)
+wait_for(lambda: "stopping" in af.log_text())
+n2 = Milter("127.0.0.1", af.port)
+code, text = n2.connect()
+t.ok(code == b"y" and text.startswith("451 4.3.2"), "after SIGTERM a new session gets 451 4.3.2",
+     repr((code, text)))
+n2.close()
+t.ok(af.alive(), "daemon waits for the message in progress")
+m.eoh()
+code, _ = m.eom()
+t.is_(code, b"c", "the message in progress completes after SIGTERM")
+m.quit()
+rc = af.proc.wait(timeout=30)
+t.is_(rc, 0, "daemon exits 0 once drained")
+t.like(af.log_text(), "stopped", "and logs it")
+
+# drain_timeout bounds the wait.
+af = h.start_authfilter({"drain_timeout": "1s"}, name="drain")
+m = Milter("127.0.0.1", af.port)
+m.connect()
+m.helo()
+m.mail()
+start = time.time()
+af.signal(signal.SIGTERM)
+rc = af.proc.wait(timeout=30)
+took = time.time() - start
+t.is_(rc, 0, "drain_timeout: exits 0")
+t.ok(took < 10, "drain_timeout=1s: stopped without the stuck message", "took %.1fs" % took)
+t.like(af.log_text(), "drain_timeout: 1 message(s) still in progress", "and says so")
+m.close()
+h.finish()
+t.done()

@@ -1,0 +1,400 @@
+"""harness.py -- real servers for end-to-end tests, on 127.0.0.1 only.
+
+    h = Harness(tap)
+    dns = h.start_dns(['example.org. 300 IN TXT "v=spf1 -all"'])
+    af = h.start_authfilter({"authserv_id": "mx.test"})
+    sink = h.start_sink()
+    smtp = h.start_postfix(milter_port=af.port, sink_port=sink)
+    r = h.send(smtp, message_bytes)          # swaks, from 127.0.0.2
+    text = h.wait_delivered("Subject: hello")
+    h.finish()                               # stops all by pid, checks sanitizers
+
+Everything lives in one temporary directory; every process started is
+stopped by its pid (never by name).  The authfilter binary is the one in
+$AF_BUILDDIR, so the same tests run against the sanitizer builds.  Set
+AF_KEEP=1 to keep the directory for a post-mortem.
+"""
+import atexit
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("AF_SRCDIR", os.path.dirname(os.path.dirname(HERE)))
+BUILDDIR = os.environ.get("AF_BUILDDIR", SRCDIR)
+AUTHFILTER = os.path.join(BUILDDIR, "authfilter")
+# The unprivileged user the daemon switches to in tests.
+TEST_USER = "nobody"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+class Daemon:
+    """A running authfilter."""
+
+    def __init__(self, proc, port, conf, log):
+        self.proc, self.port, self.conf, self.log = proc, port, conf, log
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+
+class Harness:
+    def __init__(self, tap):
+        self.tap = tap
+        self.tmp = tempfile.mkdtemp(prefix="af-e2e-")
+        os.chmod(self.tmp, 0o755)
+        self.san = os.path.join(self.tmp, "sanitizer")
+        os.mkdir(self.san)
+        os.chmod(self.san, 0o1777)
+        self.procs = []
+        self.postfix_dir = None
+        self.sink_dir = None
+        self.finished = False
+        atexit.register(self.cleanup)
+
+    # ---- environment for sanitizer builds ----
+    def san_env(self):
+        env = dict(os.environ)
+        supp = os.path.join(SRCDIR, "t", "sanitizer")
+        env["ASAN_OPTIONS"] = "log_path=%s/asan:detect_leaks=1" % self.san
+        env["LSAN_OPTIONS"] = "suppressions=%s/lsan.supp" % supp
+        env["UBSAN_OPTIONS"] = ("log_path=%s/ubsan:print_stacktrace=1:"
+                                "halt_on_error=1" % self.san)
+        env["TSAN_OPTIONS"] = ("log_path=%s/tsan:suppressions=%s/tsan.supp"
+                               % (self.san, supp))
+        return env
+
+    def sanitizer_reports(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.san, "*"))):
+            with open(path, errors="replace") as f:
+                out.append("%s:\n%s" % (os.path.basename(path), f.read()))
+        return "\n".join(out)
+
+    # ---- DNS: unbound answering only from local data ----
+    def start_dns(self, records):
+        port = free_port()
+        d = os.path.join(self.tmp, "dns")
+        os.mkdir(d)
+        lines = [
+            "server:",
+            "  interface: 127.0.0.1", "  port: %d" % port,
+            "  do-ip6: no", "  do-daemonize: no", '  chroot: ""',
+            '  username: ""', '  directory: "%s"' % d, '  pidfile: ""',
+            "  use-syslog: no", '  logfile: ""', "  verbosity: 1",
+            "  access-control: 127.0.0.0/8 allow",
+            "  module-config: iterator",
+            # Nothing is ever looked up outside: names not written by the
+            # test get NXDOMAIN.
+            '  local-zone: "." static',
+        ]
+        for rr in records:
+            lines.append("  local-data: '%s'" % rr.replace("'", "\\'"))
+        lines += ["remote-control:", "  control-enable: no"]
+        conf = os.path.join(d, "unbound.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        log = open(os.path.join(d, "unbound.log"), "w")
+        proc = subprocess.Popen(["unbound", "-d", "-c", conf],
+                                stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(("unbound", proc))
+
+        def up():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return True         # bound by unbound
+            finally:
+                s.close()
+            return False
+        if not wait_for(up) or proc.poll() is not None:
+            raise RuntimeError("unbound did not start: see " + log.name)
+        self.dns_port = port
+        return port
+
+    # ---- authfilter ----
+    def write_conf(self, settings, name="authfilter.conf"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+        os.chmod(path, 0o644)
+        return path
+
+    def start_authfilter(self, settings=None, name="authfilter"):
+        port = free_port()
+        conf = {
+            "milter_socket": "inet:%d@127.0.0.1" % port,
+            "authserv_id": "mx.test",
+            "user": TEST_USER,
+            # 127.0.0.2 plays the Internet in these tests.
+            "internal_networks": "127.0.0.1/32",
+            "log_format": "json",
+        }
+        if getattr(self, "dns_port", None):
+            conf["dns_resolver"] = "127.0.0.1@%d" % self.dns_port
+        conf.update(settings or {})
+        path = self.write_conf(conf, name + ".conf")
+        log = os.path.join(self.tmp, name + ".log")
+        logf = open(log, "a")
+        proc = subprocess.Popen([AUTHFILTER, "-f", "-c", path], stdout=logf,
+                                stderr=subprocess.STDOUT, env=self.san_env())
+        self.procs.append((name, proc))
+        d = Daemon(proc, port, path, log)
+        if not wait_for(lambda: "listening on" in d.log_text() or
+                        proc.poll() is not None, timeout=20):
+            raise RuntimeError("authfilter did not start:\n" + d.log_text())
+        if proc.poll() is not None:
+            raise RuntimeError("authfilter exited:\n" + d.log_text())
+        return d
+
+    def stop_authfilter(self, d, sig=signal.SIGTERM, timeout=30):
+        """Stop by pid; returns the exit status."""
+        if d.proc.poll() is None:
+            d.proc.send_signal(sig)
+        try:
+            return d.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            d.proc.kill()
+            d.proc.wait()
+            return "timeout"
+
+    # ---- SMTP sink and Postfix ----
+    def start_sink(self):
+        port = free_port()
+        self.sink_dir = os.path.join(self.tmp, "sink")
+        os.mkdir(self.sink_dir)
+        shutil.chown(self.sink_dir, "postfix")
+        proc = subprocess.Popen(["smtp-sink", "-u", "postfix", "-d",
+                                 self.sink_dir + "/%M.", "127.0.0.1:%d" % port,
+                                 "256"])
+        self.procs.append(("smtp-sink", proc))
+        if not wait_for(lambda: self._listening(port)):
+            raise RuntimeError("smtp-sink did not start")
+        return port
+
+    @staticmethod
+    def _listening(port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def start_postfix(self, milter_port, sink_port, extra=None):
+        port = free_port()
+        d = self.postfix_dir = os.path.join(self.tmp, "postfix")
+        for sub in ("", "queue", "data"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        shutil.chown(os.path.join(d, "data"), "postfix")
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": d + "/queue",
+            "data_directory": d + "/data",
+            "mail_owner": "postfix",
+            "myhostname": "mx.test",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mydestination": "",
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "mynetworks": "127.0.0.0/8",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject",
+            "smtp_dns_support_level": "disabled",
+            "alias_maps": "", "alias_database": "",
+            "local_recipient_maps": "",
+            "smtpd_tls_security_level": "none",
+            "smtp_tls_security_level": "none",
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "milter_default_action": "tempfail",
+            "smtpd_milters": "inet:127.0.0.1:%d" % milter_port,
+            "maillog_file": d + "/maillog",
+            "maillog_file_prefixes": d,
+        }
+        main.update(extra or {})
+        with open(os.path.join(d, "main.cf"), "w") as f:
+            for k, v in main.items():
+                f.write("%s = %s\n" % (k, v))
+        services = [
+            "127.0.0.1:%d inet n - n - - smtpd" % port,
+            "pickup unix n - n 60 1 pickup",
+            "cleanup unix n - n - 0 cleanup",
+            "qmgr unix n - n 300 1 qmgr",
+            "rewrite unix - - n - - trivial-rewrite",
+            "bounce unix - - n - 0 bounce",
+            "defer unix - - n - 0 bounce",
+            "trace unix - - n - 0 bounce",
+            "verify unix - - n - 1 verify",
+            "flush unix n - n 1000? 0 flush",
+            "proxymap unix - - n - - proxymap",
+            "smtp unix - - n - - smtp",
+            "relay unix - - n - - smtp",
+            "showq unix n - n - - showq",
+            "error unix - - n - - error",
+            "retry unix - - n - - error",
+            "discard unix - - n - - discard",
+            "anvil unix - - n - 1 anvil",
+            "scache unix - - n - 1 scache",
+            "postlog unix-dgram n - n - 1 postlogd",
+        ]
+        with open(os.path.join(d, "master.cf"), "w") as f:
+            f.write("\n".join(services) + "\n")
+        r = subprocess.run(["postfix", "-c", d, "start"], capture_output=True,
+                           text=True)
+        if r.returncode != 0 or not wait_for(lambda: self._listening(port)):
+            raise RuntimeError("postfix did not start: %s %s\n%s" % (
+                r.stdout, r.stderr, self.maillog()))
+        self.smtp_port = port
+        return port
+
+    def postfix(self, *args):
+        return subprocess.run(list(args[:1]) + ["-c", self.postfix_dir] +
+                              list(args[1:]), capture_output=True, text=True)
+
+    def maillog(self):
+        try:
+            with open(os.path.join(self.postfix_dir, "maillog"),
+                      errors="replace") as f:
+                return f.read()
+        except (OSError, TypeError):
+            return ""
+
+    def queue_listing(self):
+        return self.postfix("postqueue", "-p").stdout
+
+    def send(self, port, message, sender="sender@example.org",
+             rcpt="rcpt@example.net", source="127.0.0.2", extra=()):
+        """Send with swaks; returns (final SMTP code or None, swaks output)."""
+        path = os.path.join(self.tmp, "msg-%d.eml" % time.monotonic_ns())
+        with open(path, "wb") as f:
+            f.write(message if isinstance(message, bytes) else message.encode())
+        r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port),
+                            "--local-interface", source, "--from", sender,
+                            "--to", rcpt, "--data", "@" + path,
+                            "--timeout", "60"] + list(extra),
+                           capture_output=True, text=True)
+        out = r.stdout + r.stderr
+        codes = []
+        for line in out.splitlines():
+            # server replies: "<-  250 ..." or "<** 451 ..."; "-" marks a
+            # continuation line of a multi-line reply.
+            if line.startswith(("<- ", "<**")):
+                parts = line[3:].split()
+                if parts and parts[0][:3].isdigit() and parts[0][3:4] != "-":
+                    codes.append(int(parts[0][:3]))
+        if codes and codes[-1] == 221:      # the reply to our QUIT
+            codes.pop()
+        return (codes[-1] if codes else None), out
+
+    @staticmethod
+    def _strip_sink(text):
+        """Drop what smtp-sink adds: its X-Client-* lines and Received."""
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines) and lines[i].startswith(
+                ("X-Client-", "X-Helo-Args:", "X-Mail-Args:", "X-Rcpt-Args:")):
+            i += 1
+        if i < len(lines) and lines[i].startswith("Received:"):
+            j = i + 1
+            while j < len(lines) and lines[j][:1] in (" ", "\t"):
+                j += 1
+            if "by smtp-sink" in "\n".join(lines[i:j]):
+                i = j
+        return "\n".join(lines[i:])
+
+    def delivered(self):
+        """Messages in the sink, as Postfix sent them (text, CRLF as LF)."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.sink_dir, "*"))):
+            with open(path, "rb") as f:
+                text = f.read().decode("latin-1").replace("\r\n", "\n")
+            out.append(self._strip_sink(text))
+        return out
+
+    def wait_delivered(self, needle, timeout=20):
+        def find():
+            for m in self.delivered():
+                if needle in m:
+                    return m
+            return None
+        return wait_for(find, timeout=timeout, step=0.1)
+
+    # ---- teardown ----
+    def stop_all(self):
+        if self.postfix_dir:
+            self.postfix("postfix", "stop")
+            pidfile = os.path.join(self.postfix_dir, "queue", "pid",
+                                   "master.pid")
+            try:
+                pid = int(open(pidfile).read().split()[0])
+                wait_for(lambda: not os.path.exists("/proc/%d" % pid), 10)
+            except (OSError, ValueError):
+                pass
+            self.postfix_dir_stopped = True
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def finish(self):
+        """Stop everything and assert that no sanitizer reported."""
+        self.stop_all()
+        reports = self.sanitizer_reports()
+        self.tap.ok(reports == "", "no sanitizer reports", reports)
+        self.finished = True
+
+    def cleanup(self):
+        try:
+            self.stop_all()
+        finally:
+            if os.environ.get("AF_KEEP"):
+                print("# kept " + self.tmp)
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
