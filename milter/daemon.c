@@ -114,6 +114,15 @@ daemon_socket_perms(const char *conn, unsigned mode, const char *user,
 	return 0;
 }
 
+void
+daemon_remove_socket(const char *conn)
+{
+	const char *path = unix_path(conn);
+
+	if (path != NULL)
+		(void)unlink(path);
+}
+
 int
 daemon_drop_privileges(const char *user, char *err, size_t errsz)
 {

@@ -14,6 +14,8 @@ int	daemon_check_socket(const char *conn, int *stale, char *err,
 /* Give a unix socket its mode and owner (the daemon's user). */
 int	daemon_socket_perms(const char *conn, unsigned mode, const char *user,
 	    char *err, size_t errsz);
+/* At exit: remove our unix socket file (best effort). */
+void	daemon_remove_socket(const char *conn);
 /* Refuse root without `user`; switch to `user` when root. */
 int	daemon_drop_privileges(const char *user, char *err, size_t errsz);
 int	daemon_detach(char *err, size_t errsz);

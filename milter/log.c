@@ -34,6 +34,8 @@
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_to_stderr = 1;
+/* Changed by a reload while other threads log: always read it through
+ * current_format(). */
 static enum log_format log_fmt = LOG_FORMAT_SYSLOG;
 static char log_ident[64] = "authfilter";
 
@@ -227,8 +229,19 @@ prio_name(int prio)
 	}
 }
 
+static enum log_format
+current_format(void)
+{
+	enum log_format f;
+
+	pthread_mutex_lock(&log_lock);
+	f = log_fmt;
+	pthread_mutex_unlock(&log_lock);
+	return f;
+}
+
 static void
-log_emit(int prio, const char *line)
+log_emit(int prio, enum log_format fmt, const char *line)
 {
 	char stamp[32], head[128];
 	time_t now;
@@ -239,7 +252,7 @@ log_emit(int prio, const char *line)
 		return;
 	}
 	pthread_mutex_lock(&log_lock);
-	if (log_fmt == LOG_FORMAT_JSON)
+	if (fmt == LOG_FORMAT_JSON)
 		fprintf(stderr, "%s\n", line);
 	else {
 		now = time(NULL);
@@ -278,24 +291,27 @@ log_msg(int prio, const char *fmt, ...)
 	struct log_field f = { "msg", text };
 	va_list ap;
 
+	enum log_format lf = current_format();
+
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (log_fmt == LOG_FORMAT_JSON) {
+	if (lf == LOG_FORMAT_JSON) {
 		log_format_json(line, sizeof(line), prio_name(prio), &f, 1);
-		log_emit(prio, line);
+		log_emit(prio, lf, line);
 	} else
-		log_emit(prio, text);
+		log_emit(prio, lf, text);
 }
 
 void
 log_record(int prio, const struct log_field *fields, size_t n)
 {
 	char line[LOG_LINE_MAX];
+	enum log_format lf = current_format();
 
-	if (log_fmt == LOG_FORMAT_JSON)
+	if (lf == LOG_FORMAT_JSON)
 		log_format_json(line, sizeof(line), prio_name(prio), fields, n);
 	else
 		log_format_text(line, sizeof(line), fields, n);
-	log_emit(prio, line);
+	log_emit(prio, lf, line);
 }

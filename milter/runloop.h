@@ -15,8 +15,5 @@ enum runloop_event {
 int			runloop_start(void);
 /* Wait for the next event (timeout_ms < 0: forever). */
 enum runloop_event	runloop_wait(int timeout_ms);
-/* Ask libmilter to stop accepting and wait for smfi_main() to return;
- * returns its result (MI_SUCCESS or MI_FAILURE). */
-int			runloop_stop(void);
 
 #endif

@@ -31,6 +31,9 @@ BUILDDIR = os.environ.get("AF_BUILDDIR", SRCDIR)
 AUTHFILTER = os.path.join(BUILDDIR, "authfilter")
 # The unprivileged user the daemon switches to in tests.
 TEST_USER = "nobody"
+# Set by .ci/run for sanitizer builds ("asan", "tsan"): memory figures
+# mean nothing there (freed memory is held in quarantine).
+SANITIZER = os.environ.get("AF_SANITIZER", "")
 
 
 def free_port():
