@@ -111,7 +111,7 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "client", client },
 		{ "helo", s->helo },
 		{ "mail_from", m->env_from },
-		{ "rcpt", m->first_rcpt },
+		{ "rcpt", m->nrcpts_kept > 0 ? m->rcpts[0] : NULL },
 		{ "nrcpt", nrcpt },
 		{ "direction", direction_name(plan->dir) },
 		{ "direction_why", plan->dir_why },

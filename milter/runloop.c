@@ -4,24 +4,17 @@
  * DESCRIPTION
  *	Works around two properties of libmilter (8.17, Debian 12).
  *
- *	1. SIGHUP stops the milter.  smfi_main() starts a thread that
- *	sigwait()s for SIGHUP, SIGTERM and SIGINT and stops on any of them
- *	(libmilter/signal.c, mi_signal_thread: "case SIGHUP: case SIGTERM:
- *	mi_stop_milters(MILTER_STOP)"), with no API to turn that off;
- *	OpenDKIM moved its reload to SIGUSR1 for this reason.  We keep
- *	SIGHUP for reload, as admins expect: the main thread blocks the
- *	signals before any other thread exists, starts smfi_main() in a
- *	worker thread, and then waits in sigtimedwait().  For a signal sent
- *	to the process, Linux wakes the thread-group leader (our main
- *	thread) first whenever it is waiting for that signal
- *	(kernel/signal.c, complete_signal), so libmilter's thread does not
- *	see it.  The main thread does nothing but wait, so it is always
- *	waiting except for the moment it spends handling a signal;
- *	t/e2e/signals.t sends bursts of SIGHUP to prove the daemon keeps
- *	serving.  Should libmilter take a signal anyway, smfi_main()
- *	returns, the worker reports RL_MILTER_EXITED and the daemon exits
- *	non-zero with a log line; the MTA's milter_default_action
- *	(tempfail) keeps the mail.
+ *	1. SIGHUP stops the milter: smfi_main() starts a thread that
+ *	sigwait()s for SIGHUP, SIGTERM and SIGINT and stops on any of them,
+ *	with no API to turn that off (OpenDKIM moved its reload to SIGUSR1
+ *	for this reason).  We keep SIGHUP for reload, as admins expect: the
+ *	main thread blocks the signals before any other thread exists,
+ *	starts smfi_main() in a worker thread, and takes every signal in
+ *	sigtimedwait(); milter_sigwait.c parks libmilter's signal thread so
+ *	that it never takes one.  Should smfi_main() return anyway, the
+ *	worker reports RL_MILTER_EXITED and the daemon exits non-zero with
+ *	a log line; the MTA's milter_default_action (tempfail) keeps the
+ *	mail.
  *
  *	2. Stopping libmilter is racy.  smfi_stop() locks the listener
  *	mutex (mi_closener) while the listener thread, on seeing the stop

@@ -105,7 +105,9 @@ message_end(struct session *s)
 	free(m->queue_id);
 	free(m->env_from);
 	free(m->auth_authen);
-	free(m->first_rcpt);
+	for (size_t i = 0; i < m->nrcpts_kept; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
 	if (m->state != NULL)
 		state_release(m->state);
 	if (m->active) {
@@ -149,9 +151,20 @@ session_draining(void)
 int
 message_add_rcpt(struct message *m, const char *rcpt)
 {
+	char **grown, *copy;
+
 	m->nrcpts++;
-	if (m->first_rcpt == NULL)
-		return session_set_str(&m->first_rcpt, rcpt);
+	if (m->nrcpts_kept >= MESSAGE_MAX_RCPTS)
+		return 0;
+	if ((copy = strdup(rcpt)) == NULL)
+		return -1;
+	grown = realloc(m->rcpts, (m->nrcpts_kept + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(copy);
+		return -1;
+	}
+	m->rcpts = grown;
+	m->rcpts[m->nrcpts_kept++] = copy;
 	return 0;
 }
 

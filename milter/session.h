@@ -18,6 +18,9 @@ struct header {
 
 enum hdr_status { HDR_OK, HDR_TOO_MANY, HDR_TOO_BIG, HDR_NOMEM };
 
+/* Postfix's smtpd_recipient_limit defaults to 1000; keep that many. */
+#define MESSAGE_MAX_RCPTS 1000
+
 struct message {
 	int		 active;	/* between MAIL FROM and end/abort */
 	struct af_state	*state;		/* settings this message runs with */
@@ -25,7 +28,8 @@ struct message {
 	char		*env_from;
 	char		*auth_authen;	/* SASL login, NULL if none */
 	size_t		 nrcpts;	/* all recipients, counted */
-	char		*first_rcpt;
+	char		**rcpts;	/* the first MESSAGE_MAX_RCPTS of them */
+	size_t		 nrcpts_kept;
 	struct header	*hdrs;
 	size_t		 nhdrs, cap;
 	size_t		 hdr_bytes;

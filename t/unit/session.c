@@ -67,13 +67,18 @@ main(void)
 	message_add_rcpt(&s->msg, "<a@example>");
 	message_add_rcpt(&s->msg, "<b@example>");
 	is_int(s->msg.nrcpts, 2, "recipients counted");
-	is_str(s->msg.first_rcpt, "<a@example>", "first recipient kept");
+	is_str(s->msg.rcpts[1], "<b@example>", "recipients kept in order");
+	for (int i = 0; i < MESSAGE_MAX_RCPTS + 5; i++)
+		message_add_rcpt(&s->msg, "<c@example>");
+	is_int(s->msg.nrcpts, MESSAGE_MAX_RCPTS + 7, "all recipients counted");
+	is_int(s->msg.nrcpts_kept, MESSAGE_MAX_RCPTS, "storage is bounded");
 
 	/* A new MAIL FROM drops the previous message's state (RSET, M5). */
 	st->refs++;
 	message_begin(s, st);
 	is_int(s->msg.nhdrs, 0, "new message starts empty");
-	ok(s->msg.first_rcpt == NULL, "no recipient leaks into the next");
+	ok(s->msg.rcpts == NULL && s->msg.nrcpts == 0,
+	    "no recipient leaks into the next");
 	is_int(message_in_progress(), 1, "still one in progress");
 	session_free(s);
 	is_int(message_in_progress(), 0, "close ends the message");

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+# The command line: -t names file and line for every problem, -n prints
+# what differs, -V names the libraries, and the shipped sample
+# configuration and man page stay in step with the settings table.
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import Harness, AUTHFILTER, SRCDIR  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+h = Harness(t)
+
+
+def run(*args):
+    r = subprocess.run([AUTHFILTER] + list(args), capture_output=True, text=True,
+                       timeout=30, env=h.san_env())
+    return r.returncode, r.stdout, r.stderr
+
+
+good = h.write_conf({"authserv_id": "mx.example.org", "user": "nobody",
+                     "internal_networks": "192.0.2.0/24"}, "good.conf")
+rc, out, err = run("-t", "-c", good)
+t.is_((rc, out, err), (0, good + ": OK\n", ""), "-t on a valid file: exit 0, OK")
+
+rc, out, err = run("-n", "-c", good)
+t.is_((rc, out), (0, "authserv_id = mx.example.org\ninternal_networks = 192.0.2.0/24\n"
+                  "user = nobody\n"), "-n prints the non-default settings in table order")
+
+bad = os.path.join(h.tmp, "bad.conf")
+with open(bad, "w") as f:
+    f.write("# comment\nmilter_socket = inet:8891@127.0.0.1\nlog_formt = json\n"
+            "policy_mode = strict\n\nmax_headers = many\nmilter_socket = unix:/x\n")
+rc, out, err = run("-t", "-c", bad)
+t.is_(rc, 1, "-t on a bad file: exit 1")
+t.is_(err.splitlines(), [
+    bad + ':3: unknown setting "log_formt"',
+    bad + ':4: policy_mode: "strict" is not one of: monitor, enforce',
+    bad + ':6: max_headers: "many": expected a number from 1 to 100000',
+    bad + ':7: milter_socket is already set at line 2',
+], "-t: one FILE:LINE line per problem, all of them")
+t.is_(out, "", "-t: nothing on stdout for a bad file")
+
+rc, out, err = run("-t", "-c", os.path.join(h.tmp, "missing.conf"))
+t.ok(rc == 1 and "missing.conf: cannot open: No such file or directory" in err,
+     "-t: a missing file is named", err)
+rc, out, err = run("-x")
+t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
+
+rc, out, err = run("-V")
+t.is_(rc, 0, "-V exits 0")
+for lib in ("authfilter 0.1.0", "libmilter", "OpenSSL", "libopendkim", "libspf2",
+            "libunbound"):
+    t.like(out, lib, "-V names " + lib)
+
+# The sample configuration is valid (with a user this machine has).
+sample = open(os.path.join(SRCDIR, "authfilter.conf")).read()
+copy = h.write_conf({}, "sample.conf")
+with open(copy, "w") as f:
+    f.write(sample.replace("user = authfilter", "user = nobody"))
+rc, out, err = run("-t", "-c", copy)
+t.is_((rc, err), (0, ""), "the shipped authfilter.conf passes -t")
+
+# Every setting of the table is documented in the sample and the man page.
+table = open(os.path.join(SRCDIR, "milter", "config.c")).read()
+names = re.findall(r'^\t\{ "([a-z_]+)", ', table, re.M)
+t.ok(len(names) >= 15, "settings table read from milter/config.c", names)
+man = open(os.path.join(SRCDIR, "man", "authfilter.conf.5")).read()
+undocumented = [n for n in names if not re.search(r"^#?%s =" % n, sample, re.M)]
+t.is_(undocumented, [], "every setting is in the sample authfilter.conf")
+unmanned = [n for n in names if ".B %s " % n not in man]
+t.is_(unmanned, [], "every setting is in authfilter.conf(5)")
+h.finish()
+t.done()
