@@ -1,0 +1,35 @@
+/*
+ * from.h -- the author domains of a From header field (RFC 5322).
+ */
+#ifndef AUTHFILTER_FROM_H
+#define AUTHFILTER_FROM_H
+
+#include <stddef.h>
+
+#define FROM_MAX_ADDRS	16	/* more addresses than this: FROM_SYNTAX */
+#define FROM_DOMAIN_MAX	254	/* RFC 1035 name length, as text */
+
+enum from_status {
+	FROM_OK,		/* n >= 1 domains filled */
+	FROM_EMPTY,		/* no address at all (empty group, blank) */
+	FROM_SYNTAX		/* unparseable, or an address without a usable
+				 * domain (IP literal, no "@", bad label) */
+};
+
+struct from_result {
+	size_t	n;
+	char	domain[FROM_MAX_ADDRS][FROM_DOMAIN_MAX + 1];	/* normalised */
+};
+
+/* Parse a From value of len bytes (NUL bytes are a syntax error).
+ * Domains are the addr-spec's only: display names and comments never
+ * count, so "a@bank.example" <x@evil.test> gives evil.test.  Domains are
+ * lowercased with a trailing dot removed. */
+enum from_status from_parse(const char *value, size_t len,
+		    struct from_result *out);
+
+/* Lowercase, drop one trailing dot, check LDH labels (IDNs must be in
+ * A-label form).  0 on success. */
+int	domain_normalise(const char *in, size_t len, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,98 @@
+/* Unit tests for milter/from.c: author domains of From (bad-input F1-F3). */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "milter/from.h"
+#include "t/tap.h"
+
+static struct from_result res;
+
+/* "status:domain,domain" for compact comparison */
+static const char *
+parse(const char *v)
+{
+	static char buf[4096];
+	const char *names[] = { "ok", "empty", "syntax" };
+	enum from_status st = from_parse(v, strlen(v), &res);
+
+	snprintf(buf, sizeof(buf), "%s:", names[st]);
+	for (size_t i = 0; i < res.n && st == FROM_OK; i++) {
+		strcat(buf, res.domain[i]);
+		if (i + 1 < res.n)
+			strcat(buf, ",");
+	}
+	return buf;
+}
+
+int
+main(void)
+{
+	/* Plain forms. */
+	is_str(parse(" alice@example.org"), "ok:example.org", "bare addr-spec");
+	is_str(parse(" Alice <alice@Example.ORG>"), "ok:example.org",
+	    "name-addr, domain lowercased");
+	is_str(parse(" <alice@example.org.>"), "ok:example.org",
+	    "trailing dot removed (F3)");
+	is_str(parse(" \"Smith, Alice\" <alice@example.org>"), "ok:example.org",
+	    "comma inside a quoted display name");
+	is_str(parse(" \"a b\"@example.org"), "ok:example.org",
+	    "quoted local part");
+	is_str(parse(" alice(comment)@(c2)example.org(c3)"), "ok:example.org",
+	    "comments around the @");
+	is_str(parse(" alice@example (x) . org"), "ok:example.org",
+	    "CFWS between domain labels");
+	is_str(parse(" <@relay.test:alice@example.org>"), "ok:example.org",
+	    "obsolete route ignored");
+	is_str(parse(" =?utf-8?q?J=C3=A9r=C3=B4me?= <j@example.org>"),
+	    "ok:example.org", "encoded-word display name");
+	is_str(parse(" J\xc3\xa9r\xc3\xb4me <j@xn--bcher-kva.example>"),
+	    "ok:xn--bcher-kva.example", "UTF-8 name, punycode domain");
+
+	/* Display-name and comment tricks (Composition Kills). */
+	is_str(parse(" \"alice@bank.example\" <x@evil.test>"), "ok:evil.test",
+	    "address-like display name does not count");
+	is_str(parse(" alice@bank.example <x@evil.test>"), "syntax:",
+	    "unquoted address as display name: syntax error, not a guess");
+	is_str(parse(" (alice@bank.example) x@evil.test"), "ok:evil.test",
+	    "address in a comment does not count");
+	is_str(parse(" x@evil.test (alice@bank.example)"), "ok:evil.test",
+	    "trailing comment does not count");
+	is_str(parse(" <x@evil.test>, <alice@bank.example>"),
+	    "ok:evil.test,bank.example", "two addresses: both reported");
+	is_str(parse(" x@evil.test,alice@bank.example"),
+	    "ok:evil.test,bank.example", "two bare addresses");
+	is_str(parse(" team: a@one.example, b@two.example;"),
+	    "ok:one.example,two.example", "group: members reported");
+	is_str(parse(" undisclosed-recipients:;"), "empty:", "empty group");
+	is_str(parse(" "), "empty:", "blank value");
+	is_str(parse(" bank.example"), "syntax:", "no @");
+	is_str(parse(" a@"), "syntax:", "empty domain");
+	is_str(parse(" a@[192.0.2.1]"), "syntax:", "IP literal (F3)");
+	is_str(parse(" a@exa mple.org"), "syntax:", "space inside a label");
+	is_str(parse(" a@-bad.example"), "syntax:", "label starts with -");
+	is_str(parse(" a@bad..example"), "syntax:", "empty label");
+	is_str(parse(" \"unterminated <a@example.org>"), "syntax:",
+	    "unterminated quote");
+	is_str(parse(" (unterminated a@example.org"), "syntax:",
+	    "unterminated comment");
+	is_str(parse(" <a@example.org"), "syntax:", "unterminated <");
+	is_str(parse(" a@example.org>"), "syntax:", "stray >");
+	is_str(parse(" <a@example.org> junk"), "syntax:", "junk after address");
+	is_str(parse(" team: a@one.example"), "syntax:", "group without ;");
+	is_str(parse(" example.net(.example.com"), "syntax:",
+	    "CVE-2020-12272 shape is not a domain");
+	ok(from_parse(" a@example.org\0@evil.test", 25, &res) == FROM_SYNTAX,
+	    "NUL byte is a syntax error, not an end (M2)");
+	char many[2048] = " ";
+	for (int i = 0; i < FROM_MAX_ADDRS + 1; i++)
+		strcat(many, "a@example.org,");
+	is_str(parse(many), "syntax:", "more than FROM_MAX_ADDRS addresses");
+
+	char out[300];
+	ok(domain_normalise("EXAMPLE.org.", 12, out, sizeof(out)) == 0 &&
+	    strcmp(out, "example.org") == 0, "normalise: case and dot");
+	ok(domain_normalise(".", 1, out, sizeof(out)) != 0, "normalise: root");
+	return done_testing();
+}
