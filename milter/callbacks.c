@@ -8,6 +8,9 @@
  *	delete our forged or stale Authentication-Results headers, insert
  *	ours, log one line.
  *
+ *	Outbound mail is signed: at end of headers outbound_plan() picks the
+ *	keys, and the body streams into the signer chunk by chunk.
+ *
  *	When authfilter cannot do what it must (out of memory, a header
  *	edit the MTA refused), it tempfails: the MTA keeps the mail and
  *	the sender retries.  A message that passes the header limits
@@ -23,9 +26,12 @@
 #include <string.h>
 
 #include "milter/callbacks.h"
+#include "milter/direction.h"
 #include "milter/eom.h"
 #include "milter/log.h"
+#include "milter/outbound.h"
 #include "milter/session.h"
+#include "milter/sign.h"
 #include "milter/state.h"
 
 #define SES(ctx) ((struct session *)smfi_getpriv(ctx))
@@ -187,14 +193,42 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_REJECT;
 }
 
+static void
+sign_failed(struct message *m, const char *err)
+{
+	if (m->sign_error == NULL)
+		m->sign_error = strdup(err);
+	signer_free(m->signer);
+	m->signer = NULL;
+}
+
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
 	struct session *s = SES(ctx);
+	struct af_state *st;
+	struct outbound_plan op;
+	const char *why;
+	char err[512];
 
 	if (s == NULL || !s->msg.active)
 		return tempfail(ctx, "no message at end of headers");
 	take_queue_id(ctx, &s->msg);
+	st = s->msg.state;
+	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND)
+		return SMFIS_CONTINUE;
+	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, &op);
+	snprintf(s->msg.sign_domain, sizeof(s->msg.sign_domain), "%s",
+	    op.domain);
+	if (op.skip != NULL) {
+		s->msg.sign_skip = op.skip;
+		return SMFIS_CONTINUE;
+	}
+	s->msg.signer = signer_new(st->sign, op.keys, op.nkeys,
+	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", &s->msg,
+	    err, sizeof(err));
+	if (s->msg.signer == NULL)
+		sign_failed(&s->msg, err);
 	return SMFIS_CONTINUE;
 }
 
@@ -203,10 +237,14 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct session *s = SES(ctx);
 
-	(void)chunk;
+	char err[512];
+
 	if (s == NULL || !s->msg.active)
 		return tempfail(ctx, "no message at body");
 	s->msg.body_bytes += len;
+	if (s->msg.signer != NULL &&
+	    signer_body(s->msg.signer, chunk, len, err, sizeof(err)) != 0)
+		sign_failed(&s->msg, err);
 	return SMFIS_CONTINUE;
 }
 
@@ -215,16 +253,26 @@ cb_eom(SMFICTX *ctx)
 {
 	struct session *s = SES(ctx);
 	struct eom_plan plan;
-	char value[EOM_AR_MAX + 2];
+	char value[EOM_AR_MAX + 2], err[512], **sigs = NULL, *sv;
+	size_t nsigs = 0;
 	sfsistat rc = SMFIS_CONTINUE;
 
 	if (s == NULL || !s->msg.active)
 		return tempfail(ctx, "no message at end of message");
 	take_queue_id(ctx, &s->msg);
+	if (s->msg.signer != NULL && signer_finish(s->msg.signer, &sigs,
+	    &nsigs, err, sizeof(err)) != 0)
+		sign_failed(&s->msg, err);
 	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
-		eom_plan_free(&plan);
-		message_end(s);
-		return tempfail(ctx, "out of memory at end of message");
+		rc = tempfail(ctx, "out of memory at end of message");
+		goto out;
+	}
+	if (strcmp(plan.action, "tempfail") == 0) {
+		eom_log(s, &plan);
+		smfi_setreply(ctx, "451", "4.3.0", "authfilter: cannot sign "
+		    "this message now, try again later");
+		rc = SMFIS_TEMPFAIL;
+		goto out;
 	}
 	for (size_t i = 0; i < plan.n_ar_delete; i++)
 		if (smfi_chgheader(ctx, "Authentication-Results",
@@ -233,16 +281,29 @@ cb_eom(SMFICTX *ctx)
 			    "Authentication-Results header");
 			goto out;
 		}
+	/* Each at the top, last first, so they end up in key order. */
+	for (size_t i = nsigs; i > 0; i--) {
+		if (asprintf(&sv, "%s%s", s->leadspc ? " " : "",
+		    sigs[i - 1]) < 0 || smfi_insheader(ctx, 0,
+		    "DKIM-Signature", sv) != MI_SUCCESS) {
+			rc = tempfail(ctx, "MTA refused our DKIM-Signature");
+			goto out;
+		}
+		free(sv);
+	}
 	snprintf(value, sizeof(value), "%s%s", s->leadspc ? " " : "",
 	    plan.ar_value);
-	if (smfi_insheader(ctx, 0, "Authentication-Results", value) !=
-	    MI_SUCCESS) {
+	if (plan.insert_ar && smfi_insheader(ctx, 0, "Authentication-Results",
+	    value) != MI_SUCCESS) {
 		rc = tempfail(ctx, "MTA refused our Authentication-Results "
 		    "header");
 		goto out;
 	}
 	eom_log(s, &plan);
 out:
+	for (size_t i = 0; i < nsigs; i++)
+		free(sigs[i]);
+	free(sigs);
 	eom_plan_free(&plan);
 	message_end(s);
 	return rc;

@@ -39,7 +39,7 @@
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_POLICY_MODE, K_LOG_FORMAT, K_USER, K_MODE,
-	K_COUNT, K_SIZE, K_DURATION
+	K_COUNT, K_SIZE, K_DURATION, K_BOOL, K_SIGN_FAILURE
 };
 
 struct setting {
@@ -72,12 +72,17 @@ static const struct setting settings[] = {
 	{ "drain_timeout", "30s", K_DURATION, F(drain_timeout), 0, 3600 },
 	/* Postfix gives up on a milter reply after 300 s at most by default. */
 	{ "milter_timeout", "300s", K_DURATION, F(milter_timeout), 1, 86400 },
+	{ "sign_subdomains", "no", K_BOOL, F(sign_subdomains), 0, 0 },
+	{ "sign_failure_action", "tempfail", K_SIGN_FAILURE,
+	    F(sign_failure_action), 0, 0 },
+	/* 0: no x= tag.  RFC 6376 sets no bound; 1 year is plenty. */
+	{ "signature_ttl", "0", K_DURATION, F(signature_ttl), 0, 366 * 86400 },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static void
-errs_add(struct config_errors *errs, const char *fmt, ...)
+void
+config_errors_add(struct config_errors *errs, const char *fmt, ...)
 {
 	char buf[1024], **grown;
 	va_list ap;
@@ -385,6 +390,27 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 			}
 		}
 		return set_string(field, v, err, errsz);
+	case K_BOOL:
+		if (strcmp(v, "yes") == 0)
+			*(int *)field = 1;
+		else if (strcmp(v, "no") == 0)
+			*(int *)field = 0;
+		else {
+			snprintf(err, errsz, "\"%s\": expected yes or no", v);
+			return -1;
+		}
+		return 0;
+	case K_SIGN_FAILURE:
+		if (strcmp(v, "tempfail") == 0)
+			cfg->sign_failure_action = SIGN_FAIL_TEMPFAIL;
+		else if (strcmp(v, "accept") == 0)
+			cfg->sign_failure_action = SIGN_FAIL_ACCEPT;
+		else {
+			snprintf(err, errsz, "\"%s\" is not one of: tempfail, "
+			    "accept", v);
+			return -1;
+		}
+		return 0;
 	case K_MODE:
 		n = strtoul(v, &end, 8);
 		if (*v == '\0' || *end != '\0' || n > s->max) {
@@ -457,7 +483,7 @@ parse_logical(struct config *cfg, const char *src, unsigned lineno,
 	size_t idx;
 
 	if (eq == NULL) {
-		errs_add(errs, "%s:%u: expected \"name = value\"", src, lineno);
+		config_errors_add(errs, "%s:%u: expected \"name = value\"", src, lineno);
 		return;
 	}
 	ns = line, ne = eq, vs = eq + 1, ve = line + strlen(line);
@@ -466,24 +492,24 @@ parse_logical(struct config *cfg, const char *src, unsigned lineno,
 	*ne = '\0';
 	*ve = '\0';
 	if (*ns == '\0') {
-		errs_add(errs, "%s:%u: missing setting name before \"=\"",
+		config_errors_add(errs, "%s:%u: missing setting name before \"=\"",
 		    src, lineno);
 		return;
 	}
 	if ((s = find_setting(ns)) == NULL) {
-		errs_add(errs, "%s:%u: unknown setting \"%.64s\"", src, lineno,
+		config_errors_add(errs, "%s:%u: unknown setting \"%.64s\"", src, lineno,
 		    ns);
 		return;
 	}
 	idx = (size_t)(s - settings);
 	if (seen_at[idx] != 0) {
-		errs_add(errs, "%s:%u: %s is already set at line %u", src,
+		config_errors_add(errs, "%s:%u: %s is already set at line %u", src,
 		    lineno, s->name, seen_at[idx]);
 		return;
 	}
 	seen_at[idx] = lineno;
 	if (apply(s, cfg, vs, err, sizeof(err)) != 0) {
-		errs_add(errs, "%s:%u: %s: %s", src, lineno, s->name, err);
+		config_errors_add(errs, "%s:%u: %s: %s", src, lineno, s->name, err);
 		return;
 	}
 	free(cfg->raw[idx]);
@@ -515,20 +541,20 @@ config_parse(const char *src, const char *text, size_t len,
 	const char *p = text, *end = text + len, *nl;
 
 	if (memchr(text, '\0', len) != NULL) {
-		errs_add(errs, "%s: contains a NUL byte; not a text file", src);
+		config_errors_add(errs, "%s: contains a NUL byte; not a text file", src);
 		return NULL;
 	}
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->raw = calloc(NSETTINGS, sizeof(char *))) == NULL ||
 	    (cfg->source = strdup(src)) == NULL) {
-		errs_add(errs, "%s: out of memory", src);
+		config_errors_add(errs, "%s: out of memory", src);
 		config_free(cfg);
 		return NULL;
 	}
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (apply(&settings[i], cfg, settings[i].def, err,
 		    sizeof(err)) != 0)
-			errs_add(errs, "default of %s: %s", settings[i].name,
+			config_errors_add(errs, "default of %s: %s", settings[i].name,
 			    err);
 
 	/* Join continuation lines; parse each logical line at its end. */
@@ -553,7 +579,7 @@ config_parse(const char *src, const char *text, size_t len,
 					logical[llen] = '\0';
 				}
 			} else if (q != p) {
-				errs_add(errs, "%s:%u: continuation line with "
+				config_errors_add(errs, "%s:%u: continuation line with "
 				    "nothing to continue (remove the leading "
 				    "white space)", src, lineno);
 			} else {
@@ -594,24 +620,24 @@ config_load(const char *path, struct config_errors *errs)
 	struct config *cfg;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		errs_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		config_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((buf = malloc(CONFIG_MAX_BYTES + 1)) == NULL) {
 		fclose(fp);
-		errs_add(errs, "%s: out of memory", path);
+		config_errors_add(errs, "%s: out of memory", path);
 		return NULL;
 	}
 	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, fp);
 	if (ferror(fp)) {
-		errs_add(errs, "%s: read error: %s", path, strerror(errno));
+		config_errors_add(errs, "%s: read error: %s", path, strerror(errno));
 		fclose(fp);
 		free(buf);
 		return NULL;
 	}
 	fclose(fp);
 	if (len > CONFIG_MAX_BYTES) {
-		errs_add(errs, "%s: larger than %d bytes; not a config file",
+		config_errors_add(errs, "%s: larger than %d bytes; not a config file",
 		    path, CONFIG_MAX_BYTES);
 		free(buf);
 		return NULL;

@@ -12,6 +12,7 @@
 struct netlist;
 
 enum policy_mode { POLICY_MONITOR, POLICY_ENFORCE };
+enum sign_failure { SIGN_FAIL_TEMPFAIL, SIGN_FAIL_ACCEPT };
 
 /* Problems found while reading a file: "FILE:LINE: what is wrong". */
 struct config_errors {
@@ -37,6 +38,9 @@ struct config {
 	size_t		 max_header_bytes;
 	unsigned	 drain_timeout;	/* seconds */
 	unsigned	 milter_timeout;	/* seconds */
+	int		 sign_subdomains;
+	enum sign_failure sign_failure_action;
+	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
 	char		**raw;		/* value as written, NULL = default */
 };
 
@@ -53,6 +57,8 @@ void		 config_free(struct config *);
 void		 config_print_nondefault(const struct config *, FILE *);
 
 void		 config_errors_clear(struct config_errors *);
+void		 config_errors_add(struct config_errors *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* Helpers shared with other parsers. */
 int		 config_parse_duration(const char *s, unsigned *out);

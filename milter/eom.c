@@ -10,9 +10,13 @@
  *	Collects the decisions for one message so that the milter callback
  *	only carries them out: the direction, which Authentication-Results
  *	headers carry our authserv-id (forged or stale; RFC 8601 section 5
- *	says to remove them) and the value of the one header we insert.
- *	Until checks are wired in, the header says "none": nothing was
- *	evaluated, and we do not pretend otherwise.
+ *	says to remove them), the value of the one header we insert on
+ *	inbound mail, and the action.  Until checks are wired in, the header
+ *	says "none": nothing was evaluated, and we do not pretend otherwise.
+ *	Outbound mail gets no header of ours (it would only tell receivers
+ *	about our internals); it gets signatures (callbacks.c, sign.c).  When
+ *	signing failed, sign_failure_action decides: tempfail (the default:
+ *	a broken key is noticed before mail leaves unsigned) or accept.
  *
  *	eom_log() writes the one log line per message.
  */
@@ -27,6 +31,7 @@
 #include "milter/ar.h"
 #include "milter/eom.h"
 #include "milter/log.h"
+#include "milter/sign.h"
 
 int
 header_name_is(const char *name, const char *want)
@@ -69,11 +74,21 @@ eom_plan_build(const struct session *s, const struct config *cfg,
 		plan->ar_delete[i] = plan->ar_delete[plan->n_ar_delete - 1 - i];
 		plan->ar_delete[plan->n_ar_delete - 1 - i] = t;
 	}
-	if (ar_format(plan->ar_value, sizeof(plan->ar_value),
-	    cfg->authserv_id, NULL, 0) < 0)
+	plan->insert_ar = plan->dir == DIR_INBOUND;
+	if (plan->insert_ar && ar_format(plan->ar_value,
+	    sizeof(plan->ar_value), cfg->authserv_id, NULL, 0) < 0)
 		return -1;
+	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
 	plan->action = "accept";
-	plan->reason = "no_checks";
+	if (plan->dir == DIR_INBOUND)
+		plan->reason = "no_checks";
+	else if (m->sign_error != NULL) {
+		plan->signed_by[0] = '\0';
+		plan->reason = "sign_failed";
+		if (cfg->sign_failure_action == SIGN_FAIL_TEMPFAIL)
+			plan->action = "tempfail";
+	} else
+		plan->reason = m->signer != NULL ? "signed" : "not_signed";
 	return 0;
 }
 
@@ -91,6 +106,8 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 	const struct message *m = &s->msg;
 	char client[600], nrcpt[24], removed[24], ar[EOM_AR_MAX];
 	size_t j = 0;
+
+	ar[0] = '\0';
 
 	snprintf(client, sizeof(client), "%s[%s]",
 	    s->client_name != NULL ? s->client_name : "unknown",
@@ -117,7 +134,11 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "direction_why", plan->dir_why },
 		{ "auth", m->auth_authen },
 		{ "ar_removed", removed },
-		{ "ar", ar },
+		{ "ar", plan->insert_ar ? ar : NULL },
+		{ "sign_domain", m->sign_domain[0] ? m->sign_domain : NULL },
+		{ "dkim_signed", plan->signed_by[0] ? plan->signed_by : NULL },
+		{ "sign_skip", m->sign_skip },
+		{ "sign_error", m->sign_error },
 		{ "action", plan->action },
 		{ "reason", plan->reason },
 	};

@@ -23,8 +23,10 @@ struct eom_plan {
 	size_t		*ar_delete;
 	size_t		 n_ar_delete;
 	size_t		 n_ar_kept;
+	int		 insert_ar;	/* inbound mail gets our header */
 	char		 ar_value[EOM_AR_MAX];
-	const char	*action;
+	char		 signed_by[512];	/* "domain/selector,..." */
+	const char	*action;	/* accept, tempfail */
 	const char	*reason;
 };
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "milter/session.h"
+#include "milter/sign.h"
 #include "milter/state.h"
 
 static pthread_mutex_t inprogress_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,6 +106,8 @@ message_end(struct session *s)
 	free(m->queue_id);
 	free(m->env_from);
 	free(m->auth_authen);
+	signer_free(m->signer);
+	free(m->sign_error);
 	for (size_t i = 0; i < m->nrcpts_kept; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);

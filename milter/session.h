@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 struct af_state;
+struct signer;
 
 struct header {
 	char	*name;
@@ -34,6 +35,10 @@ struct message {
 	size_t		 nhdrs, cap;
 	size_t		 hdr_bytes;
 	unsigned long long body_bytes;
+	struct signer	*signer;	/* outbound and signing */
+	const char	*sign_skip;	/* outbound, not signed: why */
+	char		 sign_domain[256];	/* the From domain looked up */
+	char		*sign_error;	/* signing failed: what happened */
 };
 
 struct session {

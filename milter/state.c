@@ -15,36 +15,60 @@
 #include "buildconf.h"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "milter/sign.h"
 #include "milter/state.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct af_state *current;
 static unsigned long generation;
 
-struct af_state *
-state_build(const char *path, struct config_errors *errs)
+uid_t
+state_key_owner(const struct config *cfg)
 {
-	struct af_state *st;
-	struct config *cfg;
+	struct passwd *pw;
 
-	if ((cfg = config_load(path, errs)) == NULL)
-		return NULL;
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		config_free(cfg);
-		return NULL;
-	}
-	st->cfg = cfg;
-	st->refs = 1;
-	return st;
+	if (*cfg->user != '\0' && (pw = getpwnam(cfg->user)) != NULL)
+		return pw->pw_uid;
+	return geteuid();
 }
 
 static void
 state_free(struct af_state *st)
 {
+	sign_lib_free(st->sign);
+	keystore_free(st->keys);
 	config_free(st->cfg);
 	free(st);
+}
+
+struct af_state *
+state_build(const char *path, struct config_errors *errs)
+{
+	struct af_state *st;
+	char err[512];
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	st->refs = 1;
+	if ((st->cfg = config_load(path, errs)) == NULL)
+		goto fail;
+	st->keys = keystore_load(st->cfg->key_dir, 1,
+	    state_key_owner(st->cfg), errs);
+	if (st->keys == NULL)
+		goto fail;
+	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,
+	    sizeof(err))) == NULL) {
+		config_errors_add(errs, "%s", err);
+		goto fail;
+	}
+	return st;
+fail:
+	state_free(st);
+	return NULL;
 }
 
 void

@@ -4,15 +4,23 @@
 #ifndef AUTHFILTER_STATE_H
 #define AUTHFILTER_STATE_H
 
+#include <sys/types.h>
+
+#include "keys/keystore.h"
 #include "milter/config.h"
+
+struct sign_lib;
 
 struct af_state {
 	struct config	*cfg;
+	struct keystore	*keys;		/* active keys with their PEM */
+	struct sign_lib	*sign;		/* libopendkim handle and options */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };
 
-/* Build a complete new state from a file; NULL with errs filled. */
+/* Build a complete new state from a file: configuration, key store and
+ * signing library, each validated; NULL with errs filled. */
 struct af_state	*state_build(const char *path, struct config_errors *errs);
 /* Make st the current state (takes over the caller's reference). */
 void		 state_install(struct af_state *st);
@@ -22,5 +30,7 @@ struct af_state	*state_acquire(void);
 void		 state_release(struct af_state *st);
 /* Drop the current state at exit. */
 void		 state_shutdown(void);
+/* The uid that must own private keys: `user`'s, else our own. */
+uid_t		 state_key_owner(const struct config *);
 
 #endif

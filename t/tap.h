@@ -16,7 +16,7 @@
 
 static int tap_n, tap_failed;
 
-static int
+static inline int
 tap_ok(int cond, const char *name, const char *file, int line)
 {
 	tap_n++;
@@ -29,7 +29,7 @@ tap_ok(int cond, const char *name, const char *file, int line)
 	return cond;
 }
 
-static void
+static inline void
 tap_diag_str(const char *got, const char *want)
 {
 	printf("#          got: %s%s%s\n", got ? "\"" : "", got ? got : "NULL",
@@ -55,7 +55,7 @@ tap_diag_str(const char *got, const char *want)
 		    g_, w_);						\
 } while (0)
 
-static int
+static inline int
 done_testing(void)
 {
 	printf("1..%d\n", tap_n);

@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("AF_SRCDIR", os.path.dirname(os.path.dirname(HERE)))
 BUILDDIR = os.environ.get("AF_BUILDDIR", SRCDIR)
 AUTHFILTER = os.path.join(BUILDDIR, "authfilter")
+AUTHFILTER_KEYS = os.path.join(BUILDDIR, "authfilter-keys")
 # The unprivileged user the daemon switches to in tests.
 TEST_USER = "nobody"
 # Set by .ci/run for sanitizer builds ("asan", "tsan"): memory figures
@@ -117,10 +118,8 @@ class Harness:
         return "\n".join(out)
 
     # ---- DNS: unbound answering only from local data ----
-    def start_dns(self, records):
-        port = free_port()
-        d = os.path.join(self.tmp, "dns")
-        os.mkdir(d)
+    @staticmethod
+    def unbound_conf(d, port, records):
         lines = [
             "server:",
             "  interface: 127.0.0.1", "  port: %d" % port,
@@ -139,6 +138,14 @@ class Harness:
         conf = os.path.join(d, "unbound.conf")
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
+        return conf
+
+    def start_dns(self, records):
+        port = free_port()
+        d = os.path.join(self.tmp, "dns")
+        os.mkdir(d)
+        self.dns_records = list(records)
+        conf = self.unbound_conf(d, port, records)
         log = open(os.path.join(d, "unbound.log"), "w")
         proc = subprocess.Popen(["unbound", "-d", "-c", conf],
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -364,6 +371,76 @@ class Harness:
                     return m
             return None
         return wait_for(find, timeout=timeout, step=0.1)
+
+    # ---- independent DKIM verifiers ----
+    def dns_txt(self, name):
+        """TXT of name from the loopback server, as dkimpy's dnsfunc wants."""
+        import dns.message
+        import dns.query
+        q = dns.message.make_query(name.decode() if isinstance(name, bytes)
+                                   else name, "TXT")
+        r = dns.query.udp(q, "127.0.0.1", port=self.dns_port, timeout=5)
+        for rrset in r.answer:
+            for rd in rrset:
+                return b"".join(rd.strings)
+        return None
+
+    def dkimpy_verify(self, message):
+        """[True/False per DKIM-Signature, top first] by python3-dkim."""
+        import dkim
+        if isinstance(message, str):
+            message = message.encode("latin-1")
+        message = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        d = dkim.DKIM(message)
+        n = sum(1 for line in message.split(b"\r\n")
+                if line.lower().startswith(b"dkim-signature:"))
+        out = []
+        for i in range(n):
+            try:
+                out.append(bool(d.verify(idx=i, dnsfunc=lambda name, timeout=5:
+                                         self.dns_txt(name))))
+            except dkim.DKIMException:
+                out.append(False)
+        return out
+
+    def opendkim_verify(self, message):
+        """(exit status, output) of opendkim-testmsg verifying message.
+
+        opendkim-testmsg asks the system resolver on port 53, so it runs in
+        a private mount and network namespace with its own loopback, an
+        unbound on 127.0.0.1:53 serving the same records, and a
+        bind-mounted resolv.conf.  Nothing leaves the namespace."""
+        d = os.path.join(self.tmp, "ns-%d" % time.monotonic_ns())
+        os.mkdir(d)
+        conf = self.unbound_conf(d, 53, self.dns_records)
+        with open(os.path.join(d, "resolv.conf"), "w") as f:
+            f.write("nameserver 127.0.0.1\n")
+        msg = os.path.join(d, "msg.eml")
+        with open(msg, "wb") as f:
+            data = message.encode("latin-1") if isinstance(message, str) else message
+            f.write(data.replace(b"\r\n", b"\n"))
+        script = (
+            "ip link set lo up || exit 97\n"
+            "unbound -d -c %(d)s/unbound.conf >%(d)s/unbound.log 2>&1 &\n"
+            "ub=$!\n"
+            "for i in $(seq 50); do\n"
+            "  ss -lun | grep -q '127.0.0.1:53 ' && break; sleep 0.1\n"
+            "done\n"
+            "mount --bind %(d)s/resolv.conf /etc/resolv.conf || exit 98\n"
+            "opendkim-testmsg < %(msg)s\n"
+            "rc=$?\n"
+            "kill $ub; wait $ub\n"
+            "exit $rc\n") % {"d": d, "msg": msg}
+        r = subprocess.run(["unshare", "--mount", "--net", "sh", "-c", script],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    # ---- key store through authfilter-keys ----
+    def keys(self, conf, *args):
+        r = subprocess.run([AUTHFILTER_KEYS, "-c", conf] + list(args),
+                           capture_output=True, text=True, timeout=60,
+                           env=self.san_env())
+        return r.returncode, r.stdout, r.stderr
 
     # ---- teardown ----
     def stop_all(self):

@@ -1,0 +1,66 @@
+/*
+ * keystore.h -- DKIM keys on disk, shared by the daemon and authfilter-keys.
+ */
+#ifndef AUTHFILTER_KEYSTORE_H
+#define AUTHFILTER_KEYSTORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "milter/config.h"
+
+#define KEY_DOMAIN_MAX	254
+#define KEY_SELECTOR_MAX 63
+/* RFC 8301 3.2: at least 1024 bits; we refuse anything under 2048. */
+#define KEY_RSA_MIN_BITS 2048
+
+enum key_alg { KEY_RSA, KEY_ED25519 };
+enum key_state { KEY_PENDING, KEY_ACTIVE, KEY_RETIRING, KEY_REVOKED };
+
+struct key {
+	char		 domain[KEY_DOMAIN_MAX + 1];
+	char		 selector[KEY_SELECTOR_MAX + 1];
+	enum key_alg	 alg;
+	unsigned	 bits;
+	enum key_state	 state;
+	time_t		 created, activated, retired, revoked;
+	int		 forced;	/* activated with --force */
+	unsigned char	*pem;		/* private key, loaded when asked */
+	size_t		 pemlen;
+};
+
+struct keystore {
+	char		*dir;
+	struct key	*keys;
+	size_t		 n;
+};
+
+/* Read every domain/selector of dir.  With `private`, the PEM of each
+ * active key is read too and checked: a regular file (no symlink), mode
+ * without group/other bits, owned by `owner`, decodable, RSA >= 2048.
+ * A missing dir is an empty store.  NULL + errs on any problem. */
+struct keystore	*keystore_load(const char *dir, int private, uid_t owner,
+		    struct config_errors *errs);
+void		 keystore_free(struct keystore *);
+
+/* The active keys that sign for `domain` (exactly, or with `parents` also
+ * those of its parent domains).  Returns how many were put in out. */
+size_t		 keystore_signers(const struct keystore *, const char *domain,
+		    int parents, const struct key **out, size_t max);
+struct key	*keystore_find(struct keystore *, const char *domain,
+		    const char *selector);
+
+/* Atomic writes (temp file, fsync, rename, fsync dir).  owner -1 keeps
+ * the current one. */
+int		 keystore_write_state(const char *dir, const struct key *,
+		    uid_t owner, char *err, size_t errsz);
+int		 keystore_write_private(const char *dir, const struct key *,
+		    const char *pem, uid_t owner, char *err, size_t errsz);
+
+const char	*key_alg_name(enum key_alg);	/* rsa-sha256, ed25519-sha256 */
+const char	*key_alg_short(enum key_alg);	/* rsa, ed25519 */
+const char	*key_state_name(enum key_state);
+int		 key_valid_selector(const char *);
+
+#endif

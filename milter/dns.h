@@ -1,0 +1,29 @@
+/*
+ * dns.h -- the one DNS resolver of authfilter (libunbound).
+ */
+#ifndef AUTHFILTER_DNS_H
+#define AUTHFILTER_DNS_H
+
+#include <stddef.h>
+
+struct dns;
+
+enum dns_status {
+	DNS_OK,			/* records found */
+	DNS_NXDOMAIN,		/* the name does not exist */
+	DNS_NODATA,		/* the name exists, no record of the type */
+	DNS_TEMPFAIL		/* SERVFAIL, timeout, REFUSED, bad answer */
+};
+
+/* spec "" uses the system's resolvers (/etc/resolv.conf, /etc/hosts);
+ * "ADDR" or "ADDR@PORT" sends every query there.  NULL + err on failure. */
+struct dns	*dns_new(const char *spec, char *err, size_t errsz);
+void		 dns_free(struct dns *);
+
+/* TXT records of name, each one's strings joined (RFC 6376 3.6.2.2).
+ * *txt is a NULL-terminated array for dns_txt_free(). */
+enum dns_status	 dns_txt(struct dns *, const char *name, char ***txt,
+		    size_t *n, char *err, size_t errsz);
+void		 dns_txt_free(char **txt);
+
+#endif

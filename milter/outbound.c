@@ -1,0 +1,61 @@
+/*
+ * NAME
+ *	outbound -- which keys sign an outgoing message, or why none do
+ * DESCRIPTION
+ *	The signing domain is the domain of the one address in the one
+ *	From header.  No From, several From headers, a From with several
+ *	addresses or one we cannot parse: not signed, and the reason is
+ *	logged; the message is still accepted (signing is a courtesy to
+ *	receivers, not a gate).  Keys of example.org sign mail from
+ *	example.org; with sign_subdomains they also sign for its
+ *	subdomains when those have no keys of their own.
+ */
+#include "buildconf.h"
+
+#include <string.h>
+
+#include "milter/eom.h"
+#include "milter/outbound.h"
+
+void
+outbound_plan(const struct message *m, const struct keystore *ks,
+    int sign_subdomains, struct outbound_plan *p)
+{
+	const struct header *from = NULL;
+	struct from_result fr;
+	size_t nfrom = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < m->nhdrs; i++)
+		if (header_name_is(m->hdrs[i].name, "From")) {
+			from = &m->hdrs[i];
+			nfrom++;
+		}
+	if (nfrom == 0) {
+		p->skip = "no_from";
+		return;
+	}
+	if (nfrom > 1) {
+		p->skip = "several_from_headers";
+		return;
+	}
+	switch (from_parse(from->value, from->vlen, &fr)) {
+	case FROM_EMPTY:
+		p->skip = "from_without_address";
+		return;
+	case FROM_SYNTAX:
+		p->skip = "from_unparseable";
+		return;
+	case FROM_OK:
+		break;
+	}
+	if (fr.n > 1) {
+		p->skip = "several_from_addresses";
+		return;
+	}
+	memcpy(p->domain, fr.domain[0], sizeof(p->domain));
+	p->nkeys = keystore_signers(ks, p->domain, sign_subdomains, p->keys,
+	    SIGN_MAX_KEYS);
+	if (p->nkeys == 0)
+		p->skip = "no_active_key";
+}

@@ -1,0 +1,22 @@
+/*
+ * outbound.h -- which keys sign an outgoing message, or why none do.
+ */
+#ifndef AUTHFILTER_OUTBOUND_H
+#define AUTHFILTER_OUTBOUND_H
+
+#include "keys/keystore.h"
+#include "milter/from.h"
+#include "milter/session.h"
+#include "milter/sign.h"
+
+struct outbound_plan {
+	char		 domain[FROM_DOMAIN_MAX + 1];
+	const struct key *keys[SIGN_MAX_KEYS];
+	size_t		 nkeys;
+	const char	*skip;		/* why not signed; NULL: sign */
+};
+
+void	outbound_plan(const struct message *m, const struct keystore *ks,
+	    int sign_subdomains, struct outbound_plan *p);
+
+#endif

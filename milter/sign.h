@@ -1,0 +1,35 @@
+/*
+ * sign.h -- DKIM signatures for outgoing mail (libopendkim).
+ */
+#ifndef AUTHFILTER_SIGN_H
+#define AUTHFILTER_SIGN_H
+
+#include <stddef.h>
+
+#include "keys/keystore.h"
+#include "milter/session.h"
+
+struct sign_lib;	/* one per runtime state: library handle + options */
+struct signer;		/* one per message: a handle per key */
+
+#define SIGN_MAX_KEYS 8	/* keys that sign one message */
+
+struct sign_lib	*sign_lib_new(unsigned ttl, char *err, size_t errsz);
+void		 sign_lib_free(struct sign_lib *);
+
+/* Start signing with every key; the stored headers are hashed at once.
+ * NULL + err on failure. */
+struct signer	*signer_new(struct sign_lib *, const struct key **keys,
+		    size_t n, const char *jobid, const struct message *m,
+		    char *err, size_t errsz);
+int		 signer_body(struct signer *, const unsigned char *buf,
+		    size_t len, char *err, size_t errsz);
+/* The DKIM-Signature values (without the name, unfolded with "\n\t", no
+ * CR), one per key; caller frees each and the array. */
+int		 signer_finish(struct signer *, char ***values, size_t *n,
+		    char *err, size_t errsz);
+void		 signer_free(struct signer *);
+/* "example.org/r2026,example.org/e2026" for the log */
+void		 signer_describe(const struct signer *, char *buf, size_t bufsz);
+
+#endif
