@@ -45,6 +45,8 @@ struct ctx {
 	uid_t		 owner;
 };
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {

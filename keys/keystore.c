@@ -287,8 +287,9 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 	DIR *dp;
 	size_t before = errs->n;
 
-	snprintf(dpath, sizeof(dpath), "%s/%s", ks->dir, domain);
-	if ((dp = opendir(dpath)) == NULL) {
+	if (strlen(domain) > KEY_DOMAIN_MAX || snprintf(dpath, sizeof(dpath),
+	    "%s/%s", ks->dir, domain) >= (int)sizeof(dpath) ||
+	    (dp = opendir(dpath)) == NULL) {
 		config_errors_add(errs, "%s: %s", dpath, strerror(errno));
 		return -1;
 	}
@@ -308,14 +309,16 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 			continue;
 		}
 		memset(&k, 0, sizeof(k));
-		snprintf(k.domain, sizeof(k.domain), "%s", domain);
-		snprintf(k.selector, sizeof(k.selector), "%s", sel);
-		snprintf(path, sizeof(path), "%s/%s", dpath, de->d_name);
-		if (read_state(path, &k, errs) != 0)
+		/* Both were length-checked above (domain by the caller). */
+		memcpy(k.domain, domain, strlen(domain) + 1);
+		memcpy(k.selector, sel, strlen(sel) + 1);
+		if (snprintf(path, sizeof(path), "%s/%s", dpath, de->d_name) >=
+		    (int)sizeof(path) || read_state(path, &k, errs) != 0)
 			continue;
 		if (private && k.state == KEY_ACTIVE) {
-			snprintf(path, sizeof(path), "%s/%s.pem", dpath, sel);
-			if (read_private(path, &k, owner, errs) != 0) {
+			if (snprintf(path, sizeof(path), "%s/%s.pem", dpath,
+			    sel) >= (int)sizeof(path) ||
+			    read_private(path, &k, owner, errs) != 0) {
 				free(k.pem);
 				continue;
 			}

@@ -217,9 +217,20 @@ cb_eoh(SMFICTX *ctx)
 	st = s->msg.state;
 	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND)
 		return SMFIS_CONTINUE;
-	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, &op);
+	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, st->logins,
+	    &op);
 	snprintf(s->msg.sign_domain, sizeof(s->msg.sign_domain), "%s",
 	    op.domain);
+	if (op.sender_mismatch &&
+	    st->cfg->sender_mismatch_action == MISMATCH_REJECT) {
+		log_msg(LOG_NOTICE, "queue_id=%s reject: login %s may not send "
+		    "as %s (sender_login_map)", s->msg.queue_id != NULL ?
+		    s->msg.queue_id : "NOQUEUE", s->msg.auth_authen, op.domain);
+		smfi_setreply(ctx, "553", "5.7.1", "Sender address rejected: "
+		    "not owned by the authenticated user");
+		message_end(s);
+		return SMFIS_REJECT;
+	}
 	if (op.skip != NULL) {
 		s->msg.sign_skip = op.skip;
 		return SMFIS_CONTINUE;

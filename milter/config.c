@@ -39,7 +39,7 @@
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_POLICY_MODE, K_LOG_FORMAT, K_USER, K_MODE,
-	K_COUNT, K_SIZE, K_DURATION, K_BOOL, K_SIGN_FAILURE
+	K_COUNT, K_SIZE, K_DURATION, K_BOOL, K_SIGN_FAILURE, K_MISMATCH
 };
 
 struct setting {
@@ -77,6 +77,9 @@ static const struct setting settings[] = {
 	    F(sign_failure_action), 0, 0 },
 	/* 0: no x= tag.  RFC 6376 sets no bound; 1 year is plenty. */
 	{ "signature_ttl", "0", K_DURATION, F(signature_ttl), 0, 366 * 86400 },
+	{ "sender_login_map", "", K_ABSPATH_OR_EMPTY, F(sender_login_map), 0, 0 },
+	{ "sender_mismatch_action", "reject", K_MISMATCH,
+	    F(sender_mismatch_action), 0, 0 },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -411,6 +414,17 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 			return -1;
 		}
 		return 0;
+	case K_MISMATCH:
+		if (strcmp(v, "reject") == 0)
+			cfg->sender_mismatch_action = MISMATCH_REJECT;
+		else if (strcmp(v, "log") == 0)
+			cfg->sender_mismatch_action = MISMATCH_LOG;
+		else {
+			snprintf(err, errsz, "\"%s\" is not one of: reject, log",
+			    v);
+			return -1;
+		}
+		return 0;
 	case K_MODE:
 		n = strtoul(v, &end, 8);
 		if (*v == '\0' || *end != '\0' || n > s->max) {
@@ -661,6 +675,7 @@ config_free(struct config *cfg)
 	free_words(cfg->submission_daemons, cfg->n_submission_daemons);
 	free(cfg->user);
 	free(cfg->pid_file);
+	free(cfg->sender_login_map);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

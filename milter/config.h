@@ -13,6 +13,7 @@ struct netlist;
 
 enum policy_mode { POLICY_MONITOR, POLICY_ENFORCE };
 enum sign_failure { SIGN_FAIL_TEMPFAIL, SIGN_FAIL_ACCEPT };
+enum sender_mismatch { MISMATCH_REJECT, MISMATCH_LOG };
 
 /* Problems found while reading a file: "FILE:LINE: what is wrong". */
 struct config_errors {
@@ -41,6 +42,8 @@ struct config {
 	int		 sign_subdomains;
 	enum sign_failure sign_failure_action;
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
+	char		*sender_login_map;	/* "" = no restriction */
+	enum sender_mismatch sender_mismatch_action;
 	char		**raw;		/* value as written, NULL = default */
 };
 

@@ -296,6 +296,10 @@ log_msg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* Free text may quote network data: no line breaks, no controls. */
+	for (unsigned char *c = (unsigned char *)text; *c != '\0'; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (lf == LOG_FORMAT_JSON) {
 		log_format_json(line, sizeof(line), prio_name(prio), &f, 1);
 		log_emit(prio, lf, line);

@@ -43,6 +43,8 @@
  * and the sender gets a clear 552 instead of an endless tempfail. */
 #define MILTER_MAX_COMMAND (1024 * 1024 - 1)
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {

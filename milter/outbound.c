@@ -9,17 +9,23 @@
  *	receivers, not a gate).  Keys of example.org sign mail from
  *	example.org; with sign_subdomains they also sign for its
  *	subdomains when those have no keys of their own.
+ *
+ *	With sender_login_map, SASL-authenticated mail is signed only when
+ *	the login may use the From domain (loginmap.c); otherwise
+ *	sender_mismatch is set and nothing signs, whatever the action.
  */
 #include "buildconf.h"
 
 #include <string.h>
 
 #include "milter/eom.h"
+#include "milter/loginmap.h"
 #include "milter/outbound.h"
 
 void
 outbound_plan(const struct message *m, const struct keystore *ks,
-    int sign_subdomains, struct outbound_plan *p)
+    int sign_subdomains, const struct loginmap *logins,
+    struct outbound_plan *p)
 {
 	const struct header *from = NULL;
 	struct from_result fr;
@@ -54,6 +60,13 @@ outbound_plan(const struct message *m, const struct keystore *ks,
 		return;
 	}
 	memcpy(p->domain, fr.domain[0], sizeof(p->domain));
+	if (logins != NULL && m->auth_authen != NULL &&
+	    m->auth_authen[0] != '\0' &&
+	    !loginmap_allows(logins, m->auth_authen, p->domain)) {
+		p->sender_mismatch = 1;
+		p->skip = "sender_not_allowed";
+		return;
+	}
 	p->nkeys = keystore_signers(ks, p->domain, sign_subdomains, p->keys,
 	    SIGN_MAX_KEYS);
 	if (p->nkeys == 0)

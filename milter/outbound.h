@@ -14,9 +14,14 @@ struct outbound_plan {
 	const struct key *keys[SIGN_MAX_KEYS];
 	size_t		 nkeys;
 	const char	*skip;		/* why not signed; NULL: sign */
+	int		 sender_mismatch;	/* login may not use domain */
 };
 
+struct loginmap;
+
+/* logins: sender_login_map, or NULL when unset. */
 void	outbound_plan(const struct message *m, const struct keystore *ks,
-	    int sign_subdomains, struct outbound_plan *p);
+	    int sign_subdomains, const struct loginmap *logins,
+	    struct outbound_plan *p);
 
 #endif

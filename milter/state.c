@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"
 
@@ -40,6 +41,7 @@ static void
 state_free(struct af_state *st)
 {
 	sign_lib_free(st->sign);
+	loginmap_free(st->logins);
 	keystore_free(st->keys);
 	config_free(st->cfg);
 	free(st);
@@ -59,6 +61,10 @@ state_build(const char *path, struct config_errors *errs)
 	st->keys = keystore_load(st->cfg->key_dir, 1,
 	    state_key_owner(st->cfg), errs);
 	if (st->keys == NULL)
+		goto fail;
+	if (*st->cfg->sender_login_map != '\0' &&
+	    (st->logins = loginmap_load(st->cfg->sender_login_map,
+	    errs)) == NULL)
 		goto fail;
 	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,
 	    sizeof(err))) == NULL) {

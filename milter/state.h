@@ -10,11 +10,13 @@
 #include "milter/config.h"
 
 struct sign_lib;
+struct loginmap;
 
 struct af_state {
 	struct config	*cfg;
 	struct keystore	*keys;		/* active keys with their PEM */
 	struct sign_lib	*sign;		/* libopendkim handle and options */
+	struct loginmap	*logins;	/* sender_login_map, NULL if unset */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };

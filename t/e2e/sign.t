@@ -190,6 +190,40 @@ t.is_([n for n, _ in ins], ["DKIM-Signature", "DKIM-Signature"],
       "SASL-authenticated client outside internal_networks: signed")
 t.is_(h.dkimpy_verify(raw), [True, True], "and the signatures verify")
 
+# sender_login_map: a login signs only for its own domains.
+mapfile = os.path.join(h.tmp, "sender_logins")
+with open(mapfile, "w") as f:
+    f.write("# login  domains\nalice example.org\n")
+os.chmod(mapfile, 0o644)
+
+
+def submit(port, login, frm):
+    m = Milter("127.0.0.1", port)
+    m.connect(hostname="roaming.example", ip="198.51.100.9")
+    m.helo("laptop")
+    code, text = m.message([("From", " " + frm), ("Subject", " map")],
+                           mail_macros={"{auth_authen}": login})
+    ins = [n for _, n, _ in m.inserted_headers()]
+    m.quit()
+    return code, text, ins
+
+
+rej = h.start_authfilter({"key_dir": kd, "sender_login_map": mapfile}, name="maprej")
+t.is_(submit(rej.port, "alice", "alice@example.org")[::2], (b"c", ["DKIM-Signature"] * 2),
+      "sender_login_map: alice signs for example.org")
+code, text, ins = submit(rej.port, "mallory", "ceo@example.org")
+t.ok(code == b"y" and text.startswith("553 5.7.1") and not ins,
+     "sender_login_map: another login using example.org gets 553 5.7.1", repr((code, text)))
+t.like(rej.log_text(), "login mallory may not send as example.org", "and the log says who")
+logm = h.start_authfilter({"key_dir": kd, "sender_login_map": mapfile,
+                          "sender_mismatch_action": "log"}, name="maplog")
+code, text, ins = submit(logm.port, "mallory", "ceo@example.org")
+t.is_((code, ins), (b"c", []), "sender_mismatch_action = log: accepted, not signed")
+recs = [json.loads(l) for l in logm.log_text().splitlines() if '"action"' in l]
+t.is_(recs[-1].get("sign_skip") if recs else None, "sender_not_allowed", "and logged")
+h.stop_authfilter(rej)
+h.stop_authfilter(logm)
+
 # Loose permissions: refused by -t and by a reload; old keys keep signing.
 pem = os.path.join(kd, "example.org", rsa_sel + ".pem")
 os.chmod(pem, 0o644)

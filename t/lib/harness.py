@@ -103,7 +103,9 @@ class Harness:
         env = dict(os.environ)
         supp = os.path.join(SRCDIR, "t", "sanitizer")
         env["ASAN_OPTIONS"] = "log_path=%s/asan:detect_leaks=1" % self.san
-        env["LSAN_OPTIONS"] = "suppressions=%s/lsan.supp" % supp
+        env["LSAN_OPTIONS"] = ("suppressions=%s/lsan.supp:fast_unwind_on_malloc=0:"
+                               "print_suppressions=0"
+                               % supp)
         env["UBSAN_OPTIONS"] = ("log_path=%s/ubsan:print_stacktrace=1:"
                                 "halt_on_error=1" % self.san)
         env["TSAN_OPTIONS"] = ("log_path=%s/tsan:suppressions=%s/tsan.supp"
