@@ -282,6 +282,27 @@ load_or_fail(struct ctx *c)
 	return ks;
 }
 
+/* The store and the key named by DOMAIN SELECTOR arguments; NULL (said
+ * on stderr) when the domain is bad, the store broken or the key absent. */
+static struct key *
+load_key(struct ctx *c, const char *dom_arg, const char *sel,
+    struct keystore **ks)
+{
+	char domain[KEY_DOMAIN_MAX + 1];
+	struct key *k;
+
+	*ks = NULL;
+	if (norm_domain(dom_arg, domain, sizeof(domain)) != 0) {
+		fail("\"%s\" is not a domain name", dom_arg);
+		return NULL;
+	}
+	if ((*ks = load_or_fail(c)) == NULL)
+		return NULL;
+	if ((k = keystore_find(*ks, domain, sel)) == NULL)
+		fail("no key %s %s in %s", domain, sel, c->key_dir);
+	return k;
+}
+
 static struct dns *
 resolver(struct ctx *c)
 {
@@ -328,24 +349,20 @@ cmd_list(struct ctx *c)
 static int
 cmd_dns(struct ctx *c, int argc, char **argv)
 {
-	char domain[KEY_DOMAIN_MAX + 1], err[512], *p, *rec, *line;
+	char err[512], *p, *rec, *line;
 	struct keystore *ks;
 	struct key *k;
 	int rc = 1;
 
 	if (argc != 2)
 		usage();
-	if (norm_domain(argv[0], domain, sizeof(domain)) != 0)
-		return fail("\"%s\" is not a domain name", argv[0]);
-	if ((ks = load_or_fail(c)) == NULL)
-		return 1;
-	if ((k = keystore_find(ks, domain, argv[1])) == NULL) {
-		fail("no key %s %s in %s", domain, argv[1], c->key_dir);
+	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL) {
+		/* said by load_key */
 	} else if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
 		fail("%s", err);
 	} else {
 		rec = keygen_record(k->alg, p);
-		line = keygen_zone_line(domain, k->selector, rec);
+		line = keygen_zone_line(k->domain, k->selector, rec);
 		printf("%s\n", line);
 		free(line);
 		free(rec);
@@ -359,7 +376,8 @@ cmd_dns(struct ctx *c, int argc, char **argv)
 static int
 cmd_activate(struct ctx *c, int argc, char **argv)
 {
-	char domain[KEY_DOMAIN_MAX + 1], err[512] = "", *p = NULL;
+	char err[512] = "", *p = NULL;
+	const char *domain;
 	struct keystore *ks;
 	struct dns *d = NULL;
 	struct key *k;
@@ -369,14 +387,9 @@ cmd_activate(struct ctx *c, int argc, char **argv)
 	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--force")))
 		usage();
 	force = argc == 3;
-	if (norm_domain(argv[0], domain, sizeof(domain)) != 0)
-		return fail("\"%s\" is not a domain name", argv[0]);
-	if ((ks = load_or_fail(c)) == NULL)
-		return 1;
-	if ((k = keystore_find(ks, domain, argv[1])) == NULL) {
-		fail("no key %s %s in %s", domain, argv[1], c->key_dir);
+	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL)
 		goto out;
-	}
+	domain = k->domain;
 	if (k->state == KEY_ACTIVE) {
 		printf("%s %s is already active\n", domain, k->selector);
 		rc = 0;

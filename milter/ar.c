@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "milter/ar.h"
+#include "milter/cfws.h"
 
 /* RFC 2045 tspecials plus space and controls end a token. */
 static int
@@ -174,32 +175,15 @@ struct cur {
 	const char	*p, *end;
 };
 
-/* Skip white space and (nested, escaped) comments.  -1 on an
- * unterminated comment. */
 static int
 skip_cfws(struct cur *c)
 {
-	int depth;
+	const char *p = cfws_skip(c->p, c->end);
 
-	for (;;) {
-		while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
-		    *c->p == '\r' || *c->p == '\n'))
-			c->p++;
-		if (c->p >= c->end || *c->p != '(')
-			return 0;
-		depth = 0;
-		do {
-			if (*c->p == '\\' && c->p + 1 < c->end)
-				c->p++;
-			else if (*c->p == '(')
-				depth++;
-			else if (*c->p == ')')
-				depth--;
-			c->p++;
-		} while (depth > 0 && c->p < c->end);
-		if (depth > 0)
-			return -1;
-	}
+	if (p == NULL)
+		return -1;
+	c->p = p;
+	return 0;
 }
 
 /* Copy into buf (truncating) while advancing. */
@@ -226,29 +210,36 @@ read_quoted(struct cur *c, char *buf, size_t bufsz, size_t *len)
 	return 0;
 }
 
+/* method, result, ptype, property: Keyword (RFC 5321 Ldh-str; "_" is
+ * seen in the IANA registry's property names too). */
 static int
-read_token(struct cur *c, char *buf, size_t bufsz)
+is_keyword_char(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '_';
+}
+
+/* A non-empty run of characters for which ok() holds. */
+static int
+read_run(struct cur *c, char *buf, size_t bufsz, int (*ok)(unsigned char))
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
-	while (c->p < c->end && is_token_char((unsigned char)*c->p))
+	while (c->p < c->end && ok((unsigned char)*c->p))
 		put(buf, bufsz, &len, *c->p++);
 	return len > 0 ? 0 : -1;
 }
 
-/* method, result, ptype, property: Keyword (RFC 5321 Ldh-str; "_" is
- * seen in the IANA registry's property names too). */
+static int
+read_token(struct cur *c, char *buf, size_t bufsz)
+{
+	return read_run(c, buf, bufsz, is_token_char);
+}
+
 static int
 read_keyword(struct cur *c, char *buf, size_t bufsz)
 {
-	size_t len = 0;
-
-	buf[0] = '\0';
-	while (c->p < c->end && (isalnum((unsigned char)*c->p) ||
-	    *c->p == '-' || *c->p == '_'))
-		put(buf, bufsz, &len, *c->p++);
-	return len > 0 ? 0 : -1;
+	return read_run(c, buf, bufsz, is_keyword_char);
 }
 
 /* value = token / quoted-string */

@@ -33,6 +33,7 @@
 #include "milter/session.h"
 #include "milter/sign.h"
 #include "milter/state.h"
+#include "milter/verify.h"
 
 #define SES(ctx) ((struct session *)smfi_getpriv(ctx))
 
@@ -215,8 +216,17 @@ cb_eoh(SMFICTX *ctx)
 		return tempfail(ctx, "no message at end of headers");
 	take_queue_id(ctx, &s->msg);
 	st = s->msg.state;
-	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND)
+	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND) {
+		s->msg.verifier = verifier_new(st->verify, s->msg.queue_id !=
+		    NULL ? s->msg.queue_id : "NOQUEUE", &s->msg, err,
+		    sizeof(err));
+		if (s->msg.verifier == NULL) {
+			log_msg(LOG_ERR, "DKIM verification unavailable: %s",
+			    err);
+			s->msg.dkim_unverified = 1;
+		}
 		return SMFIS_CONTINUE;
+	}
 	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, st->logins,
 	    &op);
 	snprintf(s->msg.sign_domain, sizeof(s->msg.sign_domain), "%s",
@@ -256,6 +266,8 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (s->msg.signer != NULL &&
 	    signer_body(s->msg.signer, chunk, len, err, sizeof(err)) != 0)
 		sign_failed(&s->msg, err);
+	if (s->msg.verifier != NULL)
+		verifier_body(s->msg.verifier, chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -274,6 +286,19 @@ cb_eom(SMFICTX *ctx)
 	if (s->msg.signer != NULL && signer_finish(s->msg.signer, &sigs,
 	    &nsigs, err, sizeof(err)) != 0)
 		sign_failed(&s->msg, err);
+	if (s->msg.verifier != NULL) {
+		size_t max = 0;
+		for (size_t i = 0; i < s->msg.nhdrs; i++)
+			max += header_name_is(s->msg.hdrs[i].name,
+			    "DKIM-Signature");
+		if (max > 0 && (s->msg.dkim = calloc(max,
+		    sizeof(*s->msg.dkim))) == NULL) {
+			rc = tempfail(ctx, "out of memory for DKIM results");
+			goto out_noplan;
+		}
+		s->msg.ndkim = verifier_finish(s->msg.verifier, s->msg.dkim,
+		    max);
+	}
 	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
 		rc = tempfail(ctx, "out of memory at end of message");
 		goto out;
@@ -312,10 +337,11 @@ cb_eom(SMFICTX *ctx)
 	}
 	eom_log(s, &plan);
 out:
+	eom_plan_free(&plan);
+out_noplan:
 	for (size_t i = 0; i < nsigs; i++)
 		free(sigs[i]);
 	free(sigs);
-	eom_plan_free(&plan);
 	message_end(s);
 	return rc;
 }

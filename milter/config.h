@@ -43,6 +43,7 @@ struct config {
 	enum sign_failure sign_failure_action;
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
 	char		*sender_login_map;	/* "" = no restriction */
+	size_t		 dkim_max_signatures;
 	enum sender_mismatch sender_mismatch_action;
 	char		**raw;		/* value as written, NULL = default */
 };

@@ -81,6 +81,32 @@ dns_txt_free(char **txt)
 	free(txt);
 }
 
+enum dns_status
+dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
+    size_t bufsz, size_t *len, int *secure)
+{
+	struct ub_result *res = NULL;
+	enum dns_status st;
+
+	*len = 0;
+	*secure = 0;
+	if (ub_resolve(d->ctx, name, type, RR_CLASS_IN, &res) != 0)
+		return DNS_TEMPFAIL;
+	if (res->answer_packet == NULL || res->answer_len <= 0 ||
+	    (size_t)res->answer_len > bufsz ||
+	    (res->rcode != 0 && !res->nxdomain))
+		st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, timeout, too big */
+	else {
+		memcpy(buf, res->answer_packet, (size_t)res->answer_len);
+		*len = (size_t)res->answer_len;
+		*secure = res->secure;
+		st = res->nxdomain ? DNS_NXDOMAIN : res->havedata ? DNS_OK :
+		    DNS_NODATA;
+	}
+	ub_resolve_free(res);
+	return st;
+}
+
 /* Join the <length><bytes> strings of one TXT rdata; NULL if malformed. */
 static char *
 txt_join(const unsigned char *rd, size_t len)

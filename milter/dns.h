@@ -26,4 +26,10 @@ enum dns_status	 dns_txt(struct dns *, const char *name, char ***txt,
 		    size_t *n, char *err, size_t errsz);
 void		 dns_txt_free(char **txt);
 
+/* The raw reply packet for (name, type, class IN) into buf: what
+ * libraries that parse DNS themselves (libopendkim) want.  *len is the
+ * packet's length; *secure is 1 when DNSSEC validated it. */
+enum dns_status	 dns_query_raw(struct dns *, const char *name, int type,
+		    unsigned char *buf, size_t bufsz, size_t *len, int *secure);
+
 #endif

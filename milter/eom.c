@@ -32,6 +32,7 @@
 #include "milter/eom.h"
 #include "milter/log.h"
 #include "milter/sign.h"
+#include "milter/verify.h"
 
 int
 header_name_is(const char *name, const char *want)
@@ -41,6 +42,54 @@ header_name_is(const char *name, const char *want)
 	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
 		n--;
 	return n == w && strncasecmp(name, want, w) == 0;
+}
+
+/* One dkim= result per signature (RFC 8601 2.7.1), or dkim=none. */
+static int
+eom_ar_value(const struct message *m, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	struct ar_result *res;
+	size_t n = 0, shown;
+	int rc;
+
+	/* The parser side caps results per header; beyond that, one more
+	 * entry counts the signatures not listed, so none go unreported. */
+	shown = m->ndkim < AR_MAX_RESULTS - 1 ? m->ndkim : AR_MAX_RESULTS - 1;
+	if ((res = calloc(shown + 1, sizeof(*res))) == NULL)
+		return -1;
+	for (size_t i = 0; i < shown; i++) {
+		const struct dkim_result *d = &m->dkim[i];
+		struct ar_result *r = &res[n++];
+		snprintf(r->method, sizeof(r->method), "dkim");
+		snprintf(r->result, sizeof(r->result), "%s", d->result);
+		snprintf(r->comment, sizeof(r->comment), "%s", d->reason);
+		if (d->domain[0] != '\0')
+			ar_result_prop(r, "header", "d", d->domain);
+		if (d->selector[0] != '\0')
+			ar_result_prop(r, "header", "s", d->selector);
+		if (d->alg[0] != '\0')
+			ar_result_prop(r, "header", "a", d->alg);
+		if (d->b[0] != '\0')
+			ar_result_prop(r, "header", "b", d->b);
+	}
+	if (m->ndkim > shown) {
+		struct ar_result *r = &res[n++];
+		snprintf(r->method, sizeof(r->method), "dkim");
+		snprintf(r->result, sizeof(r->result), "policy");
+		snprintf(r->comment, sizeof(r->comment), "%zu more signatures "
+		    "not listed", m->ndkim - shown);
+	}
+	if (n == 0) {
+		snprintf(res[0].method, sizeof(res[0].method), "dkim");
+		snprintf(res[0].result, sizeof(res[0].result), "%s",
+		    m->dkim_unverified ? "temperror" : "none");
+		n = 1;
+	}
+	rc = ar_format(plan->ar_value, sizeof(plan->ar_value),
+	    cfg->authserv_id, res, n) < 0 ? -1 : 0;
+	free(res);
+	return rc;
 }
 
 int
@@ -75,13 +124,12 @@ eom_plan_build(const struct session *s, const struct config *cfg,
 		plan->ar_delete[plan->n_ar_delete - 1 - i] = t;
 	}
 	plan->insert_ar = plan->dir == DIR_INBOUND;
-	if (plan->insert_ar && ar_format(plan->ar_value,
-	    sizeof(plan->ar_value), cfg->authserv_id, NULL, 0) < 0)
+	if (plan->insert_ar && eom_ar_value(m, cfg, plan) != 0)
 		return -1;
 	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
 	plan->action = "accept";
 	if (plan->dir == DIR_INBOUND)
-		plan->reason = "no_checks";
+		plan->reason = "no_policy_yet";
 	else if (m->sign_error != NULL) {
 		plan->signed_by[0] = '\0';
 		plan->reason = "sign_failed";

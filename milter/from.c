@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "milter/cfws.h"
 #include "milter/from.h"
 
 struct cur {
@@ -34,31 +35,12 @@ struct cur {
 static void
 skip_cfws(struct cur *c)
 {
-	int depth;
+	const char *p = cfws_skip(c->p, c->end);
 
-	for (;;) {
-		while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
-		    *c->p == '\r' || *c->p == '\n'))
-			c->p++;
-		if (c->p >= c->end || *c->p != '(')
-			return;
-		depth = 0;
-		while (c->p < c->end) {
-			if (*c->p == '\\' && c->p + 1 < c->end)
-				c->p++;
-			else if (*c->p == '(')
-				depth++;
-			else if (*c->p == ')' && --depth == 0) {
-				c->p++;
-				break;
-			}
-			c->p++;
-		}
-		if (depth != 0) {
-			c->bad = 1;
-			return;
-		}
-	}
+	if (p == NULL)
+		c->bad = 1;
+	else
+		c->p = p;
 }
 
 /* atext plus "." (dot-atom and the obsolete local-part forms) */

@@ -26,6 +26,7 @@
 #include "milter/session.h"
 #include "milter/sign.h"
 #include "milter/state.h"
+#include "milter/verify.h"
 
 static pthread_mutex_t inprogress_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned inprogress;
@@ -108,6 +109,8 @@ message_end(struct session *s)
 	free(m->auth_authen);
 	signer_free(m->signer);
 	free(m->sign_error);
+	verifier_free(m->verifier);
+	free(m->dkim);
 	for (size_t i = 0; i < m->nrcpts_kept; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);

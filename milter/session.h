@@ -10,6 +10,8 @@
 
 struct af_state;
 struct signer;
+struct verifier;
+struct dkim_result;
 
 struct header {
 	char	*name;
@@ -39,6 +41,10 @@ struct message {
 	const char	*sign_skip;	/* outbound, not signed: why */
 	char		 sign_domain[256];	/* the From domain looked up */
 	char		*sign_error;	/* signing failed: what happened */
+	struct verifier	*verifier;	/* inbound: DKIM verification */
+	struct dkim_result *dkim;	/* inbound: its results */
+	size_t		 ndkim;
+	int		 dkim_unverified;	/* the verifier could not run */
 };
 
 struct session {

@@ -32,6 +32,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "milter/dkimhdr.h"
 #include "milter/sign.h"
 
 /* RFC 6376 5.4.1: "SHOULD be included in the signature, if present". */
@@ -122,8 +123,7 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
 {
 	struct signer *s = calloc(1, sizeof(*s));
 	DKIM_STAT st;
-	char *line = NULL;
-	size_t cap = 0;
+	size_t bad;
 
 	if (s == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -146,38 +146,12 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
 		s->key[i] = keys[i];
 		s->n++;
 	}
-	/* libopendkim wants "Name:value" as received. */
-	for (size_t j = 0; j < m->nhdrs; j++) {
-		size_t need = strlen(m->hdrs[j].name) + m->hdrs[j].vlen + 2;
-		if (need > cap) {
-			char *g = realloc(line, need);
-			if (g == NULL) {
-				snprintf(err, errsz, "out of memory");
-				goto fail;
-			}
-			line = g;
-			cap = need;
-		}
-		int len = snprintf(line, cap, "%s:%s", m->hdrs[j].name,
-		    m->hdrs[j].value);
-		for (size_t i = 0; i < s->n; i++)
-			if ((st = dkim_header(s->h[i], (unsigned char *)line,
-			    (size_t)len)) != DKIM_STAT_OK) {
-				lib_error(s->h[i], st, "dkim_header", err,
-				    errsz);
-				goto fail;
-			}
+	if ((st = dkimhdr_feed(s->h, s->n, m, 1, &bad)) != DKIM_STAT_OK) {
+		lib_error(s->h[bad], st, "headers", err, errsz);
+		goto fail;
 	}
-	free(line);
-	line = NULL;
-	for (size_t i = 0; i < s->n; i++)
-		if ((st = dkim_eoh(s->h[i])) != DKIM_STAT_OK) {
-			lib_error(s->h[i], st, "dkim_eoh", err, errsz);
-			goto fail;
-		}
 	return s;
 fail:
-	free(line);
 	signer_free(s);
 	return NULL;
 }

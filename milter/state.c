@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "milter/dns.h"
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"
+#include "milter/verify.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct af_state *current;
@@ -41,6 +43,8 @@ static void
 state_free(struct af_state *st)
 {
 	sign_lib_free(st->sign);
+	verify_lib_free(st->verify);
+	dns_free(st->dns);
 	loginmap_free(st->logins);
 	keystore_free(st->keys);
 	config_free(st->cfg);
@@ -67,7 +71,11 @@ state_build(const char *path, struct config_errors *errs)
 	    errs)) == NULL)
 		goto fail;
 	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,
-	    sizeof(err))) == NULL) {
+	    sizeof(err))) == NULL ||
+	    (st->dns = dns_new(st->cfg->dns_resolver, err,
+	    sizeof(err))) == NULL ||
+	    (st->verify = verify_lib_new(st->dns,
+	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL) {
 		config_errors_add(errs, "%s", err);
 		goto fail;
 	}

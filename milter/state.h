@@ -11,12 +11,16 @@
 
 struct sign_lib;
 struct loginmap;
+struct dns;
+struct verify_lib;
 
 struct af_state {
 	struct config	*cfg;
 	struct keystore	*keys;		/* active keys with their PEM */
 	struct sign_lib	*sign;		/* libopendkim handle and options */
 	struct loginmap	*logins;	/* sender_login_map, NULL if unset */
+	struct dns	*dns;		/* the one resolver (dns_resolver) */
+	struct verify_lib *verify;	/* DKIM verification, over dns */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };

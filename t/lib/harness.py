@@ -121,7 +121,7 @@ class Harness:
 
     # ---- DNS: unbound answering only from local data ----
     @staticmethod
-    def unbound_conf(d, port, records):
+    def unbound_conf(d, port, records, extra=()):
         lines = [
             "server:",
             "  interface: 127.0.0.1", "  port: %d" % port,
@@ -136,18 +136,21 @@ class Harness:
         ]
         for rr in records:
             lines.append("  local-data: '%s'" % rr.replace("'", "\\'"))
+        lines += ["  " + x for x in extra]
         lines += ["remote-control:", "  control-enable: no"]
         conf = os.path.join(d, "unbound.conf")
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         return conf
 
-    def start_dns(self, records):
+    def start_dns(self, records, extra=()):
+        """extra: more unbound server: lines, e.g. 'local-zone: "x." refuse'
+        for a zone whose queries get REFUSED."""
         port = free_port()
         d = os.path.join(self.tmp, "dns")
         os.mkdir(d)
         self.dns_records = list(records)
-        conf = self.unbound_conf(d, port, records)
+        conf = self.unbound_conf(d, port, records, extra)
         log = open(os.path.join(d, "unbound.log"), "w")
         proc = subprocess.Popen(["unbound", "-d", "-c", conf],
                                 stdout=log, stderr=subprocess.STDOUT)

@@ -8,24 +8,13 @@
 
 #include "milter/config.h"
 #include "milter/netlist.h"
+#include "t/errs.h"
 #include "t/tap.h"
 
 static struct config *
 parse(const char *text, struct config_errors *errs)
 {
 	return config_parse("test.conf", text, strlen(text), errs);
-}
-
-static int
-has_error(const struct config_errors *errs, const char *want)
-{
-	for (size_t i = 0; i < errs->n; i++)
-		if (strcmp(errs->msg[i], want) == 0)
-			return 1;
-	for (size_t i = 0; i < errs->n; i++)
-		printf("#   have: %s\n", errs->msg[i]);
-	printf("#   want: %s\n", want);
-	return 0;
 }
 
 static char *
@@ -133,55 +122,55 @@ main(void)
 	    "user = no-such-user-here\n"
 	    "drain_timeout = 5x\n", &errs);
 	ok(cfg == NULL, "a bad file gives no config");
-	ok(has_error(&errs, "test.conf:1: milter_socket: \"inet:8891\": "
-	    "name the address to listen on, e.g. inet:8891@127.0.0.1"),
+	ok(errs_has(&errs, "test.conf:1: milter_socket: \"inet:8891\": "
+	    "name the address to listen on, e.g. inet:8891@127.0.0.1", 1),
 	    "inet socket without host is refused");
-	ok(has_error(&errs, "test.conf:2: unknown setting \"polcy_mode\""),
+	ok(errs_has(&errs, "test.conf:2: unknown setting \"polcy_mode\"", 1),
 	    "unknown setting named with its line");
-	ok(has_error(&errs, "test.conf:3: policy_mode: \"enforcing\" is not "
-	    "one of: monitor, enforce"), "bad enum value");
-	ok(has_error(&errs, "test.conf:5: log_format is already set at "
-	    "line 4"), "duplicate setting");
-	ok(has_error(&errs, "test.conf:6: expected \"name = value\""),
+	ok(errs_has(&errs, "test.conf:3: policy_mode: \"enforcing\" is not "
+	    "one of: monitor, enforce", 1), "bad enum value");
+	ok(errs_has(&errs, "test.conf:5: log_format is already set at "
+	    "line 4", 1), "duplicate setting");
+	ok(errs_has(&errs, "test.conf:6: expected \"name = value\"", 1),
 	    "line without =");
-	ok(has_error(&errs, "test.conf:7: max_headers: \"0\": expected a "
-	    "number from 1 to 100000"), "count out of range");
-	ok(has_error(&errs, "test.conf:8: dns_resolver: \"127.0.0.1@99999 "
+	ok(errs_has(&errs, "test.conf:7: max_headers: \"0\": expected a "
+	    "number from 1 to 100000", 1), "count out of range");
+	ok(errs_has(&errs, "test.conf:8: dns_resolver: \"127.0.0.1@99999 "
 	    "continued\": expected an IP address, optionally @PORT (e.g. "
-	    "127.0.0.1@5353), or empty for the system resolver"),
+	    "127.0.0.1@5353), or empty for the system resolver", 1),
 	    "bad resolver, reported at the start of its logical line");
-	ok(has_error(&errs, "test.conf:10: internal_networks: \"10.1.2.3/8\":"
-	    " address has bits set beyond the /8 prefix"), "host bits set");
-	ok(has_error(&errs, "test.conf:11: key_dir: \"relative/keys\": must "
-	    "be an absolute path"), "relative key_dir");
-	ok(has_error(&errs, "test.conf:12: authserv_id: \"mx example\": use "
-	    "a host name (letters, digits, '.', '-', '_')"), "bad authserv_id");
-	ok(has_error(&errs, "test.conf:13: user: no such user "
-	    "\"no-such-user-here\""), "unknown user");
-	ok(has_error(&errs, "test.conf:14: drain_timeout: \"5x\": expected a "
-	    "duration from 0s to 3600s (suffix s, m, h or d)"), "bad duration");
+	ok(errs_has(&errs, "test.conf:10: internal_networks: \"10.1.2.3/8\":"
+	    " address has bits set beyond the /8 prefix", 1), "host bits set");
+	ok(errs_has(&errs, "test.conf:11: key_dir: \"relative/keys\": must "
+	    "be an absolute path", 1), "relative key_dir");
+	ok(errs_has(&errs, "test.conf:12: authserv_id: \"mx example\": use "
+	    "a host name (letters, digits, '.', '-', '_')", 1), "bad authserv_id");
+	ok(errs_has(&errs, "test.conf:13: user: no such user "
+	    "\"no-such-user-here\"", 1), "unknown user");
+	ok(errs_has(&errs, "test.conf:14: drain_timeout: \"5x\": expected a "
+	    "duration from 0s to 3600s (suffix s, m, h or d)", 1), "bad duration");
 	is_int(errs.n, 12, "twelve problems, all reported");
 	config_errors_clear(&errs);
 
 	cfg = parse("user = root\n", &errs);
-	ok(cfg == NULL && has_error(&errs, "test.conf:1: user: \"root\": the "
-	    "daemon must not run as root"), "user = root refused");
+	ok(cfg == NULL && errs_has(&errs, "test.conf:1: user: \"root\": the "
+	    "daemon must not run as root", 1), "user = root refused");
 	config_errors_clear(&errs);
 
 	cfg = parse("  indented = 1\n", &errs);
-	ok(cfg == NULL && has_error(&errs, "test.conf:1: continuation line "
-	    "with nothing to continue (remove the leading white space)"),
+	ok(cfg == NULL && errs_has(&errs, "test.conf:1: continuation line "
+	    "with nothing to continue (remove the leading white space)", 1),
 	    "leading continuation line");
 	config_errors_clear(&errs);
 
 	cfg = config_parse("nul.conf", "a = b\0c\n", 7, &errs);
-	ok(cfg == NULL && has_error(&errs, "nul.conf: contains a NUL byte; "
-	    "not a text file"), "NUL byte refused");
+	ok(cfg == NULL && errs_has(&errs, "nul.conf: contains a NUL byte; "
+	    "not a text file", 1), "NUL byte refused");
 	config_errors_clear(&errs);
 
 	cfg = config_load("/nonexistent/authfilter.conf", &errs);
-	ok(cfg == NULL && has_error(&errs, "/nonexistent/authfilter.conf: "
-	    "cannot open: No such file or directory"), "missing file");
+	ok(cfg == NULL && errs_has(&errs, "/nonexistent/authfilter.conf: "
+	    "cannot open: No such file or directory", 1), "missing file");
 	config_errors_clear(&errs);
 
 	/* Units. */

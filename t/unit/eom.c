@@ -7,6 +7,7 @@
 
 #include "milter/eom.h"
 #include "milter/state.h"
+#include "milter/verify.h"
 #include "t/tap.h"
 
 static struct config *
@@ -78,9 +79,40 @@ main(void)
 	ok(plan.n_ar_delete == 3 && plan.ar_delete[0] == 4 &&
 	    plan.ar_delete[1] == 3 && plan.ar_delete[2] == 1,
 	    "deleted highest occurrence first: 4, 3, 1");
-	is_str(plan.ar_value, "mx.example; none", "honest: nothing evaluated");
+	is_str(plan.ar_value, "mx.example;\n\tdkim=none",
+	    "unsigned inbound mail: dkim=none");
 	is_str(plan.action, "accept", "accepted");
 	eom_plan_free(&plan);
+
+	/* DKIM results become one dkim= entry each, with properties. */
+	struct dkim_result dr[2];
+	memset(dr, 0, sizeof(dr));
+	strcpy(dr[0].result, "pass");
+	strcpy(dr[0].domain, "example.org");
+	strcpy(dr[0].selector, "s1");
+	strcpy(dr[0].alg, "ed25519-sha256");
+	strcpy(dr[0].b, "AbCd+/12");
+	strcpy(dr[1].result, "policy");
+	strcpy(dr[1].domain, "old.example");
+	strcpy(dr[1].alg, "rsa-sha1");
+	strcpy(dr[1].reason, "rsa-sha1 is not accepted (RFC 8301)");
+	s->msg.dkim = dr;
+	s->msg.ndkim = 2;
+	ok(eom_plan_build(s, cfg, &plan) == 0, "plan with DKIM results");
+	is_str(plan.ar_value, "mx.example;\n\tdkim=pass header.d=example.org "
+	    "header.s=s1 header.a=ed25519-sha256 header.b=\"AbCd+/12\";\n\t"
+	    "dkim=policy (rsa-sha1 is not accepted \\(RFC 8301\\)) "
+	    "header.d=old.example header.a=rsa-sha1",
+	    "one dkim= per signature, reason as comment");
+	eom_plan_free(&plan);
+	s->msg.dkim_unverified = 1;
+	s->msg.ndkim = 0;
+	ok(eom_plan_build(s, cfg, &plan) == 0, "plan, verifier unavailable");
+	is_str(plan.ar_value, "mx.example;\n\tdkim=temperror",
+	    "verification could not run: temperror, never none or pass");
+	eom_plan_free(&plan);
+	s->msg.dkim = NULL;
+	s->msg.dkim_unverified = 0;
 
 	ok(header_name_is("From \t", "from"), "WSP before colon ignored");
 	ok(!header_name_is("Fromx", "from"), "prefix is not a match");

@@ -12,21 +12,10 @@
 
 #include "keys/keygen.h"
 #include "keys/keystore.h"
+#include "t/errs.h"
 #include "t/tap.h"
 
 static char dir[] = "/tmp/af-keys-XXXXXX";
-
-static int
-has(const struct config_errors *e, const char *needle)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (strstr(e->msg[i], needle) != NULL)
-			return 1;
-	for (size_t i = 0; i < e->n; i++)
-		printf("#   have: %s\n", e->msg[i]);
-	printf("#   want: ...%s...\n", needle);
-	return 0;
-}
 
 static void
 put_key(const char *domain, const char *sel, enum key_alg alg,
@@ -137,21 +126,21 @@ main(void)
 	snprintf(path, sizeof(path), "%s/example.org/r1.pem", dir);
 	chmod(path, 0640);
 	ok(keystore_load(dir, 1, geteuid(), &errs) == NULL &&
-	    has(&errs, "r1.pem: mode 0640, must not be readable by group or "
-	    "others"), "group-readable key refused (C3)");
+	    errs_has(&errs, "r1.pem: mode 0640, must not be readable by group or "
+	    "others", 0), "group-readable key refused (C3)");
 	config_errors_clear(&errs);
 	ok((ks = keystore_load(dir, 0, geteuid(), &errs)) != NULL,
 	    "without private keys (the CLI's list) the store still loads");
 	keystore_free(ks);
 	chmod(path, 0600);
 	ok(keystore_load(dir, 1, geteuid() + 1, &errs) == NULL &&
-	    has(&errs, "must be owned by the daemon's user"),
+	    errs_has(&errs, "must be owned by the daemon's user", 0),
 	    "key owned by another user refused");
 	config_errors_clear(&errs);
 	char *weak = weak_rsa_pem();
 	put_key("weak.example", "w1", KEY_RSA, KEY_ACTIVE, weak);
 	ok(keystore_load(dir, 1, geteuid(), &errs) == NULL &&
-	    has(&errs, "RSA key of 1024 bits; at least 2048"),
+	    errs_has(&errs, "RSA key of 1024 bits; at least 2048", 0),
 	    "1024-bit RSA key refused at load (RFC 8301)");
 	config_errors_clear(&errs);
 	snprintf(path, sizeof(path), "%s/weak.example/w1.state", dir);
@@ -159,7 +148,7 @@ main(void)
 	fputs("color = blue\n", fp);
 	fclose(fp);
 	ok(keystore_load(dir, 0, geteuid(), &errs) == NULL &&
-	    has(&errs, "w1.state:10: unknown name \"color\""),
+	    errs_has(&errs, "w1.state:10: unknown name \"color\"", 0),
 	    "unknown name in a state file named with its line");
 	config_errors_clear(&errs);
 	snprintf(path, sizeof(path), "%s/weak.example", dir);
@@ -170,14 +159,14 @@ main(void)
 	snprintf(path, sizeof(path), "%s/Upper.Example", dir);
 	mkdir(path, 0755);
 	ok(keystore_load(dir, 0, geteuid(), &errs) == NULL &&
-	    has(&errs, "not a domain name in lower case"), "odd directory");
+	    errs_has(&errs, "not a domain name in lower case", 0), "odd directory");
 	config_errors_clear(&errs);
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/link.example", dir);
 	if (symlink("/etc", path) != 0)
 		return 1;
 	ok(keystore_load(dir, 0, geteuid(), &errs) == NULL &&
-	    has(&errs, "is a symbolic link"), "symlinked domain refused (C3)");
+	    errs_has(&errs, "is a symbolic link", 0), "symlinked domain refused (C3)");
 	config_errors_clear(&errs);
 	unlink(path);
 	ok((ks = keystore_load("/nonexistent/keys", 1, 0, &errs)) != NULL &&

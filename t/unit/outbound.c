@@ -6,18 +6,8 @@
 
 #include "milter/loginmap.h"
 #include "milter/outbound.h"
+#include "t/errs.h"
 #include "t/tap.h"
-
-static int
-has(const struct config_errors *e, const char *s)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (strcmp(e->msg[i], s) == 0)
-			return 1;
-	for (size_t i = 0; i < e->n; i++)
-		printf("#   have: %s\n", e->msg[i]);
-	return 0;
-}
 
 static const char *
 plan(const char *from, const char *login, const struct loginmap *map,
@@ -99,17 +89,17 @@ main(void)
 	map = loginmap_parse("m", "alice\nbob bad..domain\nalice x.example\n",
 	    &errs);
 	ok(map == NULL, "bad map refused");
-	ok(has(&errs, "m:1: \"alice\" has no domains"), "no domains, line 1");
-	ok(has(&errs, "m:2: \"bad..domain\" is not a domain name"),
+	ok(errs_has(&errs, "m:1: \"alice\" has no domains", 1), "no domains, line 1");
+	ok(errs_has(&errs, "m:2: \"bad..domain\" is not a domain name", 1),
 	    "bad domain, line 2");
 	config_errors_clear(&errs);
 	map = loginmap_parse("m", "alice a.example\nalice b.example\n", &errs);
-	ok(map == NULL && has(&errs, "m:2: login \"alice\" is already listed"),
+	ok(map == NULL && errs_has(&errs, "m:2: login \"alice\" is already listed", 1),
 	    "duplicate login");
 	config_errors_clear(&errs);
 	ok(loginmap_load("/nonexistent/map", &errs) == NULL &&
-	    has(&errs, "/nonexistent/map: cannot open: No such file or "
-	    "directory"), "missing map file");
+	    errs_has(&errs, "/nonexistent/map: cannot open: No such file or "
+	    "directory", 1), "missing map file");
 	config_errors_clear(&errs);
 	return done_testing();
 }
