@@ -23,6 +23,11 @@
  *	             missing tags, no key, i= outside d=, several records).
  *	An l= that covers less than the whole body passes only for the part
  *	it covers; the reason says how much is unsigned.
+ *
+ *	libopendkim leaves out of its list the signatures it cannot parse
+ *	(a missing v= or b=, say) and stops early on a message without From.
+ *	Every DKIM-Signature header still gets a result: the unlisted ones
+ *	permerror with the library's reason, never "none".
  */
 #include "buildconf.h"
 
@@ -237,6 +242,11 @@ classify(DKIM *h, DKIM_SIGINFO *sig, struct dkim_result *r)
 			    "%lld of %lld body bytes are signed",
 			    (long long)signlen, (long long)signlen,
 			    (long long)msglen);
+	} else if (!(flags & DKIM_SIGFLAG_PROCESSED) &&
+	    err == DKIM_SIGERROR_OK) {
+		res = "permerror";
+		snprintf(r->reason, sizeof(r->reason), "not verified: %s",
+		    dkim_geterror(h) != NULL ? dkim_geterror(h) : "unusable");
 	} else {
 		switch (err) {
 		case DKIM_SIGERROR_KEYFAIL:
@@ -275,17 +285,17 @@ size_t
 verifier_finish(struct verifier *v, struct dkim_result *out, size_t max)
 {
 	DKIM_SIGINFO **sigs = NULL;
+	const char *why;
 	int nsigs = 0;
-	DKIM_STAT st;
 	size_t n = 0;
 
-	if (v->dead)
+	if (max == 0)
 		return 0;
-	st = dkim_eom(v->h, NULL);
-	if (st == DKIM_STAT_NOSIG)
-		return 0;
-	if (dkim_getsiglist(v->h, &sigs, &nsigs) != DKIM_STAT_OK)
-		return 0;
+	if (!v->dead) {
+		(void)dkim_eom(v->h, NULL);
+		if (dkim_getsiglist(v->h, &sigs, &nsigs) != DKIM_STAT_OK)
+			nsigs = 0;
+	}
 	for (int i = 0; i < nsigs && n < max; i++) {
 		struct dkim_result *r = &out[n++];
 		const unsigned char *s;
@@ -307,6 +317,16 @@ verifier_finish(struct verifier *v, struct dkim_result *out, size_t max)
 			r->b[0] = '\0';
 		r->b[sizeof(r->b) - 1] = '\0';
 		classify(v->h, sigs[i], r);
+	}
+	why = v->h != NULL ? dkim_geterror(v->h) : NULL;
+	for (; n < max; n++) {
+		struct dkim_result *r = &out[n];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->result, sizeof(r->result), "%s",
+		    v->dead ? "temperror" : "permerror");
+		snprintf(r->reason, sizeof(r->reason), "%s%s", v->dead ?
+		    "verification failed: " : "unusable signature: ",
+		    why != NULL && *why ? why : "unknown error");
 	}
 	return n;
 }

@@ -30,10 +30,11 @@ struct verifier	*verifier_new(struct verify_lib *, const char *jobid,
 		    const struct message *m, char *err, size_t errsz);
 int		 verifier_body(struct verifier *, const unsigned char *buf,
 		    size_t len);
-/* Results of every DKIM-Signature, in header order, into out (at most
- * max); returns how many.  0 means the message carries no signature. */
+/* One result per DKIM-Signature header (nsig of them, counted by the
+ * caller) into out; returns nsig.  Signatures libopendkim could not even
+ * parse come last, as permerror. */
 size_t		 verifier_finish(struct verifier *, struct dkim_result *out,
-		    size_t max);
+		    size_t nsig);
 void		 verifier_free(struct verifier *);
 
 #endif
