@@ -77,8 +77,8 @@ char *
 keygen_public_b64(const char *pem, size_t len, char *err, size_t errsz)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
-	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) :
-	    NULL;
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL,
+	    key_no_passphrase, NULL) : NULL;
 	unsigned char raw[32], *der = NULL;
 	size_t rawlen = sizeof(raw);
 	char *out = NULL;

@@ -41,6 +41,16 @@
 /* A private key file larger than this is not a DKIM key. */
 #define KEY_FILE_MAX (64 * 1024)
 
+int
+key_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 const char *
 key_alg_name(enum key_alg a)
 {
@@ -238,11 +248,12 @@ read_private(const char *path, struct key *k, uid_t owner,
 	k->pem[got] = '\0';
 	k->pemlen = (size_t)got;
 	bio = BIO_new_mem_buf(k->pem, (int)k->pemlen);
-	pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) :
-	    NULL;
+	pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL,
+	    key_no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	if (pkey == NULL) {
-		config_errors_add(errs, "%s: not a PEM private key", path);
+		config_errors_add(errs, "%s: not an unencrypted PEM private "
+		    "key", path);
 		goto out;
 	}
 	if ((k->alg == KEY_RSA && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) ||

@@ -62,5 +62,8 @@ const char	*key_alg_name(enum key_alg);	/* rsa-sha256, ed25519-sha256 */
 const char	*key_alg_short(enum key_alg);	/* rsa, ed25519 */
 const char	*key_state_name(enum key_state);
 int		 key_valid_selector(const char *);
+/* OpenSSL pem_password_cb that refuses: an encrypted key is an error,
+ * never a prompt on the terminal. */
+int		 key_no_passphrase(char *buf, int size, int rwflag, void *u);
 
 #endif

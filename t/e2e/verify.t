@@ -166,6 +166,30 @@ got = our_results(deliver(m, "<many@"))
 t.is_([g.split()[0] for g in got], ["dkim=pass"] * 10 + ["dkim=policy"] * 2,
       "12 signatures: 10 verified, 2 reported as policy")
 
+# 50 signatures (bad-input K3): 10 verified, every other one reported,
+# the header stays bounded: 31 listed and one entry counting the rest.
+m = msg("fifty")
+for i in range(50):
+    m = sign(m, b"s2048", b"example.net", rsa2048)
+hd, body = m.split(b"\r\n\r\n", 1)
+mc = Milter("127.0.0.1", af.port)
+mc.connect(hostname="mx.example", ip="198.51.100.25")
+mc.helo()
+hdrs = []
+for line in hd.split(b"\r\n"):
+    if line[:1] in (b" ", b"\t"):
+        hdrs[-1][1] += b"\n" + line
+    else:
+        n_, v_ = line.split(b":", 1)
+        hdrs.append([n_, v_])
+code, _ = mc.message(hdrs, body=body)
+ar = [v for _, n_, v in mc.inserted_headers() if n_ == "Authentication-Results"]
+mc.quit()
+value = ar[0] if ar else ""
+t.is_((value.count("dkim=pass"), value.count("dkim=policy")), (10, 22),
+      "50 signatures: 10 pass, 21 listed as policy, one entry for the rest")
+t.like(value, "(19 more signatures not listed)", "the last entry counts the rest")
+
 # A forged "pass" for our authserv-id is gone; our verdict stands.
 m = b"Authentication-Results: mx.test; dkim=pass header.d=bank.example\r\n" + \
     sign(msg("forged-ar").replace(b"lost", b"lost"), b"s2048", b"example.net", rsa2048) \

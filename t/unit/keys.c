@@ -122,6 +122,28 @@ main(void)
 	    "never up to the top-level domain");
 	keystore_free(ks);
 
+	/* An encrypted key is refused, never a passphrase prompt. */
+	{
+		EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		BIO *b = BIO_new(BIO_s_mem());
+		BUF_MEM *bm;
+		PEM_write_bio_PrivateKey(b, k, EVP_aes_128_cbc(), NULL, 0, NULL,
+		    (void *)"secret");
+		BIO_get_mem_ptr(b, &bm);
+		char *enc = strndup(bm->data, bm->length);
+		put_key("enc.example", "x1", KEY_ED25519, KEY_ACTIVE, enc);
+		ok(keystore_load(dir, 1, geteuid(), &errs) == NULL &&
+		    errs_has(&errs, "x1.pem: not an unencrypted PEM private key", 0),
+		    "encrypted key refused without prompting");
+		config_errors_clear(&errs);
+		snprintf(path, sizeof(path), "rm -rf %s/enc.example", dir);
+		if (system(path) != 0)
+			return 1;
+		free(enc);
+		BIO_free(b);
+		EVP_PKEY_free(k);
+	}
+
 	/* Loose, foreign, weak and broken keys are refused. */
 	snprintf(path, sizeof(path), "%s/example.org/r1.pem", dir);
 	chmod(path, 0640);
