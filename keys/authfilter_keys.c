@@ -307,7 +307,8 @@ static struct dns *
 resolver(struct ctx *c)
 {
 	char err[512];
-	struct dns *d = dns_new(c->cfg->dns_resolver, err, sizeof(err));
+	struct dns *d = dns_new(c->cfg->dns_resolver, c->cfg->dns_timeout * 1000,
+	    err, sizeof(err));
 
 	if (d == NULL)
 		fail("%s", err);

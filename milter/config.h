@@ -44,6 +44,7 @@ struct config {
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
 	char		*sender_login_map;	/* "" = no restriction */
 	size_t		 dkim_max_signatures;
+	unsigned	 dns_timeout;		/* seconds */
 	enum sender_mismatch sender_mismatch_action;
 	char		**raw;		/* value as written, NULL = default */
 };

@@ -9,16 +9,27 @@
  *	here: one cache, one place for timeouts, and one setting
  *	(dns_resolver) that points everything at a test server.  A
  *	forwarder on 127.0.0.1 is allowed (unbound refuses to query
- *	localhost by default).  The context is thread-safe.
+ *	localhost by default).
+ *
+ *	Bounded time: libunbound alone takes about 17 seconds to give up on
+ *	a server that never answers.  Queries are therefore asynchronous
+ *	and cancelled at the deadline (dns_timeout).  Threads share one
+ *	context (one cache); whichever thread waits runs ub_process(),
+ *	which may deliver another thread's answer: the callback stores it
+ *	in that query's waiter and wakes it.
  * DIAGNOSTICS
  *	Every failure is a status; err says what happened.  A truncated or
  *	malformed TXT record is DNS_TEMPFAIL, never a partial answer.
  */
 #include "buildconf.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <unbound.h>
 
@@ -30,10 +41,128 @@
 
 struct dns {
 	struct ub_ctx	*ctx;
+	unsigned	 timeout_ms;
+	pthread_mutex_t	 lock;		/* guards every waiter's fields */
+	pthread_mutex_t	 process;	/* one thread in ub_process() */
+	pthread_cond_t	 done;		/* some query finished */
 };
 
+struct waiter {
+	struct dns	*d;
+	int		 finished;
+	int		 abandoned;	/* the asker gave up: callback frees */
+	int		 err;
+	struct ub_result *res;
+};
+
+static void
+answered(void *arg, int err, struct ub_result *res)
+{
+	struct waiter *w = arg;
+	int abandoned;
+
+	pthread_mutex_lock(&w->d->lock);
+	abandoned = w->abandoned;
+	w->err = err;
+	w->res = res;
+	w->finished = 1;
+	pthread_cond_broadcast(&w->d->done);
+	pthread_mutex_unlock(&w->d->lock);
+	if (abandoned) {
+		ub_resolve_free(res);
+		free(w);
+	}
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+finished(struct waiter *w)
+{
+	int f;
+
+	pthread_mutex_lock(&w->d->lock);
+	f = w->finished;
+	pthread_mutex_unlock(&w->d->lock);
+	return f;
+}
+
+/* ub_resolve() with a deadline: 0 and *res filled, or an ub error code,
+ * or UB_NOERROR with *res NULL on timeout. */
+static int
+resolve_bounded(struct dns *d, const char *name, int type,
+    struct ub_result **res)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	long long deadline = now_ms() + d->timeout_ms;
+	int id, rc, cancel_failed = 0;
+
+	*res = NULL;
+	if (w == NULL)
+		return UB_NOMEM;
+	w->d = d;
+	rc = ub_resolve_async(d->ctx, name, type, 1, w, answered, &id);
+	if (rc != 0) {
+		free(w);
+		return rc;
+	}
+	while (!finished(w)) {
+		long long left = deadline - now_ms();
+		if (left <= 0 && !cancel_failed) {
+			if (ub_cancel(d->ctx, id) == 0) {
+				free(w);	/* no callback will come */
+				return 0;
+			}
+			/* The answer is on its way: a second more for it. */
+			cancel_failed = 1;
+			deadline = now_ms() + 1000;
+			continue;
+		}
+		if (left <= 0) {
+			int late;
+			pthread_mutex_lock(&d->lock);
+			late = !w->finished;
+			w->abandoned = late;
+			pthread_mutex_unlock(&d->lock);
+			if (late)
+				return 0;	/* answered() frees w */
+			break;
+		}
+		if (pthread_mutex_trylock(&d->process) == 0) {
+			struct pollfd pfd = { ub_fd(d->ctx), POLLIN, 0 };
+			if (poll(&pfd, 1, left > 50 ? 50 : (int)left) > 0)
+				ub_process(d->ctx);
+			pthread_mutex_unlock(&d->process);
+		} else {
+			/* Another thread processes; it wakes us. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 50 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_mutex_lock(&d->lock);
+			if (!w->finished)
+				pthread_cond_timedwait(&d->done, &d->lock, &ts);
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+	*res = w->res;
+	rc = w->err;
+	free(w);
+	return rc;
+}
+
 struct dns *
-dns_new(const char *spec, char *err, size_t errsz)
+dns_new(const char *spec, unsigned timeout_ms, char *err, size_t errsz)
 {
 	struct dns *d;
 	int rc;
@@ -42,6 +171,16 @@ dns_new(const char *spec, char *err, size_t errsz)
 	    (d->ctx = ub_ctx_create()) == NULL) {
 		snprintf(err, errsz, "cannot create a DNS resolver");
 		free(d);
+		return NULL;
+	}
+	d->timeout_ms = timeout_ms;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->process, NULL);
+	pthread_cond_init(&d->done, NULL);
+	/* Answers arrive through ub_process() in whichever thread waits. */
+	if ((rc = ub_ctx_async(d->ctx, 1)) != 0) {
+		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
+		dns_free(d);
 		return NULL;
 	}
 	if (*spec != '\0') {
@@ -68,6 +207,9 @@ dns_free(struct dns *d)
 		return;
 	if (d->ctx != NULL)
 		ub_ctx_delete(d->ctx);
+	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->process);
+	pthread_cond_destroy(&d->done);
 	free(d);
 }
 
@@ -90,8 +232,10 @@ dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
 
 	*len = 0;
 	*secure = 0;
-	if (ub_resolve(d->ctx, name, type, RR_CLASS_IN, &res) != 0)
+	if (resolve_bounded(d, name, type, &res) != 0 || res == NULL) {
+		ub_resolve_free(res);
 		return DNS_TEMPFAIL;
+	}
 	if (res->answer_packet == NULL || res->answer_len <= 0 ||
 	    (size_t)res->answer_len > bufsz ||
 	    (res->rcode != 0 && !res->nxdomain))
@@ -145,9 +289,11 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
 
 	*txt = NULL;
 	*n = 0;
-	rc = ub_resolve(d->ctx, name, RR_TYPE_TXT, RR_CLASS_IN, &res);
-	if (rc != 0) {
-		snprintf(err, errsz, "%s: %s", name, ub_strerror(rc));
+	rc = resolve_bounded(d, name, RR_TYPE_TXT, &res);
+	if (rc != 0 || res == NULL) {
+		snprintf(err, errsz, "%s: %s", name, rc != 0 ? ub_strerror(rc) :
+		    "no answer within dns_timeout");
+		ub_resolve_free(res);
 		return DNS_TEMPFAIL;
 	}
 	if (res->nxdomain) {

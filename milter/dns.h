@@ -16,8 +16,10 @@ enum dns_status {
 };
 
 /* spec "" uses the system's resolvers (/etc/resolv.conf, /etc/hosts);
- * "ADDR" or "ADDR@PORT" sends every query there.  NULL + err on failure. */
-struct dns	*dns_new(const char *spec, char *err, size_t errsz);
+ * "ADDR" or "ADDR@PORT" sends every query there.  A query that has no
+ * answer after timeout_ms is DNS_TEMPFAIL.  NULL + err on failure. */
+struct dns	*dns_new(const char *spec, unsigned timeout_ms, char *err,
+		    size_t errsz);
 void		 dns_free(struct dns *);
 
 /* TXT records of name, each one's strings joined (RFC 6376 3.6.2.2).
