@@ -7,6 +7,7 @@
  *	  list
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
+ *	  check [DOMAIN...]
  * DESCRIPTION
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
  *	configuration (the same parser as authfilter -t).  New keys start
@@ -55,7 +56,8 @@ usage(void)
 	    "  new DOMAIN [--alg rsa|ed25519] [--bits N] [--selector S]\n"
 	    "  list\n"
 	    "  dns DOMAIN SELECTOR\n"
-	    "  activate DOMAIN SELECTOR [--force]\n");
+	    "  activate DOMAIN SELECTOR [--force]\n"
+	    "  check [DOMAIN...]\n");
 	exit(2);
 }
 
@@ -442,6 +444,67 @@ out:
 	return rc;
 }
 
+/* For monitoring: every active and retiring key (of the named domains,
+ * or all) must be served by DNS exactly as its private key says, and be
+ * long enough.  One line per problem; exit 1 when there is any. */
+static int
+cmd_check(struct ctx *c, int argc, char **argv)
+{
+	struct keystore *ks = load_or_fail(c);
+	struct dns *d;
+	char err[512], *p;
+	int problems = 0, checked = 0;
+
+	if (ks == NULL || (d = resolver(c)) == NULL) {
+		keystore_free(ks);
+		return 1;
+	}
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct key *k = &ks->keys[i];
+		int named = argc == 0;
+
+		for (int a = 0; a < argc; a++) {
+			char dom[KEY_DOMAIN_MAX + 1];
+			if (norm_domain(argv[a], dom, sizeof(dom)) == 0 &&
+			    strcmp(dom, k->domain) == 0)
+				named = 1;
+		}
+		if (!named || (k->state != KEY_ACTIVE &&
+		    k->state != KEY_RETIRING))
+			continue;
+		checked++;
+		err[0] = '\0';
+		if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+			printf("%s %s: %s\n", k->domain, k->selector, err);
+			problems++;
+			continue;
+		}
+		enum pub st = dns_check(d, k, p, err, sizeof(err));
+		free(p);
+		if (st != PUB_OK) {
+			printf("%s %s (%s): DNS record %s%s%s\n", k->domain,
+			    k->selector, key_state_name(k->state), pub_names[st],
+			    err[0] ? ": " : "", err);
+			problems++;
+		}
+		size_t len = 0;
+		char *pem = read_pem(c, k->domain, k->selector, &len);
+		int bits = pem != NULL ? keygen_bits(pem, len) : -1;
+		if (pem != NULL)
+			free_secret(pem);
+		if (k->alg == KEY_RSA && bits < (int)KEY_RSA_MIN_BITS) {
+			printf("%s %s: RSA key of %d bits is too short (use at "
+			    "least %u)\n", k->domain, k->selector, bits,
+			    KEY_RSA_MIN_BITS);
+			problems++;
+		}
+	}
+	printf("checked %d key(s): %d problem(s)\n", checked, problems);
+	dns_free(d);
+	keystore_free(ks);
+	return problems > 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -489,6 +552,8 @@ main(int argc, char **argv)
 		rc = cmd_dns(&c, n, rest);
 	else if (strcmp(cmd, "activate") == 0)
 		rc = cmd_activate(&c, n, rest);
+	else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(&c, n, rest);
 	else
 		usage();
 	config_free(c.cfg);

@@ -102,6 +102,19 @@ keygen_public_b64(const char *pem, size_t len, char *err, size_t errsz)
 	return out;
 }
 
+int
+keygen_bits(const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL,
+	    key_no_passphrase, NULL) : NULL;
+	int bits = pkey != NULL ? EVP_PKEY_get_bits(pkey) : -1;
+
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return bits;
+}
+
 char *
 keygen_record(enum key_alg alg, const char *p)
 {

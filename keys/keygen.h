@@ -14,6 +14,8 @@ char	*keygen_new(enum key_alg alg, unsigned bits, char *err, size_t errsz);
  * RSA SubjectPublicKeyInfo (RFC 6376 3.6.1), Ed25519 the raw 32-byte key
  * (RFC 8463 4).  Caller frees. */
 char	*keygen_public_b64(const char *pem, size_t len, char *err, size_t errsz);
+/* Bits of the key in a PEM private key, or -1. */
+int	keygen_bits(const char *pem, size_t len);
 /* "v=DKIM1; k=rsa; p=..." */
 char	*keygen_record(enum key_alg alg, const char *p);
 /* The zone-file line, strings split at 255 bytes:

@@ -34,6 +34,7 @@ t.is_(rc, 0, "authfilter-keys new example.org --alg ed25519")
 rc, other_sel, _ = new_key("rsa4096.example", "--bits", "3072", "--selector", "big")
 t.is_((rc, other_sel), (0, "big"), "--bits 3072 --selector big")
 rc, pend_sel, _ = new_key("pending.example")
+rc, diff_sel, _ = new_key("diff.example")
 rc, _, out = new_key("weak.example", "--bits", "1024")
 t.ok(rc != 0 and "at least 2048 bits" in out, "1024-bit RSA refused", out)
 
@@ -48,6 +49,9 @@ for dom, sel in (("example.org", rsa_sel), ("example.org", ed_sel),
     records.append("%s 300 IN TXT %s" % (m.group(1) if m else "x.", txt))
     t.ok(all(len(s) <= 255 for s in re.findall(r'"([^"]*)"', txt)),
          "TXT strings are at most 255 bytes")
+# diff.example publishes some other key under its selector.
+records.append("%s._domainkey.diff.example. 300 IN TXT %s" % (
+    diff_sel, records[0].split(" IN TXT ", 1)[1]))
 h.start_dns(records)
 kconf = h.write_conf({"user": "nobody", "key_dir": kd,
                       "dns_resolver": "127.0.0.1@%d" % h.dns_port}, "keys.conf")
@@ -259,5 +263,29 @@ t.ok(r.returncode == 1 and "must be owned by the daemon's user" in r.stderr,
      "C3: a key owned by another user is refused", r.stderr)
 os.chown(pem, 65534, 65534)
 t.is_(h.stop_authfilter(af), 0, "authfilter stops cleanly")
+
+# authfilter-keys check (for monitoring).
+rc, out, err = h.keys(kconf, "check")
+t.ok(rc == 0 and "checked 3 key(s): 0 problem(s)" in out,
+     "check: the three active keys are published as they are", out + err)
+h.keys(kconf, "activate", "pending.example", pend_sel, "--force")
+h.keys(kconf, "activate", "diff.example", diff_sel, "--force")
+weak = os.path.join(kd, "weak.example")
+os.makedirs(weak)
+with open(os.path.join(weak, "w1.pem"), "wb") as f:
+    f.write(subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                            "rsa_keygen_bits:1024"], capture_output=True).stdout)
+with open(os.path.join(weak, "w1.state"), "w") as f:
+    f.write("algorithm = rsa-sha256\nbits = 2048\nstate = active\n")
+rc, out, err = h.keys(kconf, "check")
+t.is_(rc, 1, "check: exit 1 when something is wrong")
+t.like(out, "pending.example %s (active): DNS record missing" % pend_sel,
+       "check: a missing record is named")
+t.like(out, "diff.example %s (active): DNS record differs" % diff_sel,
+       "check: a record with another key is named")
+t.like(out, "weak.example w1: RSA key of 1024 bits is too short",
+       "check: a 1024-bit key is named (bits read from the key itself)")
+rc, out, err = h.keys(kconf, "check", "example.org")
+t.ok(rc == 0 and "checked 2 key(s)" in out, "check DOMAIN limits the check", out)
 h.finish()
 t.done()
