@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import Harness, BUILDDIR, SRCDIR  # noqa: E402
-from milterclient import Milter  # noqa: E402
+from milterclient import Milter, split_message  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -44,21 +44,6 @@ for c in cases:
             records.append(rr)
 h.start_dns(records, extra=sorted(set(extra)))
 af = h.start_authfilter()
-
-
-def split_message(raw):
-    """Headers (name, value with LF folding) and CRLF body, as Postfix
-    hands them to a milter."""
-    raw = raw.replace(b"\r\n", b"\n")
-    head, _, body = raw.partition(b"\n\n")
-    hdrs = []
-    for line in head.split(b"\n"):
-        if line[:1] in (b" ", b"\t") and hdrs:
-            hdrs[-1][1] += b"\n" + line
-        elif b":" in line:
-            n, v = line.split(b":", 1)
-            hdrs.append([n, v])
-    return hdrs, body.replace(b"\n", b"\r\n")
 
 
 def verify(raw):

@@ -14,7 +14,7 @@ import dkim
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import Harness, free_port  # noqa: E402
-from milterclient import Milter  # noqa: E402
+from milterclient import Milter, split_message  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -64,14 +64,7 @@ def signed(tag, dom):
 
 
 def dkim_result(port, msg):
-    head, body = msg.split(b"\r\n\r\n", 1)
-    hdrs = []
-    for line in head.split(b"\r\n"):
-        if line[:1] in (b" ", b"\t"):
-            hdrs[-1][1] += b"\n" + line
-        else:
-            n, v = line.split(b":", 1)
-            hdrs.append([n, v])
+    hdrs, body = split_message(msg)
     m = Milter("127.0.0.1", port)
     m.connect(hostname="mx.example", ip="198.51.100.25")
     m.helo()

@@ -14,7 +14,7 @@ import dkim
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import Harness, BUILDDIR, SRCDIR  # noqa: E402
-from milterclient import Milter  # noqa: E402
+from milterclient import Milter, split_message  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -171,17 +171,10 @@ t.is_([g.split()[0] for g in got], ["dkim=pass"] * 10 + ["dkim=policy"] * 2,
 m = msg("fifty")
 for i in range(50):
     m = sign(m, b"s2048", b"example.net", rsa2048)
-hd, body = m.split(b"\r\n\r\n", 1)
+hdrs, body = split_message(m)
 mc = Milter("127.0.0.1", af.port)
 mc.connect(hostname="mx.example", ip="198.51.100.25")
 mc.helo()
-hdrs = []
-for line in hd.split(b"\r\n"):
-    if line[:1] in (b" ", b"\t"):
-        hdrs[-1][1] += b"\n" + line
-    else:
-        n_, v_ = line.split(b":", 1)
-        hdrs.append([n_, v_])
 code, _ = mc.message(hdrs, body=body)
 ar = [v for _, n_, v in mc.inserted_headers() if n_ == "Authentication-Results"]
 mc.quit()

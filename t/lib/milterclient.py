@@ -19,6 +19,22 @@ class MilterError(Exception):
     pass
 
 
+def split_message(raw):
+    """(headers, body) of a raw message as Postfix hands them to a milter:
+    [name, value] pairs with folded lines joined by LF (the value keeps
+    its leading space), and the body with CRLF line ends."""
+    raw = raw.replace(b"\r\n", b"\n")
+    head, _, body = raw.partition(b"\n\n")
+    hdrs = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and hdrs:
+            hdrs[-1][1] += b"\n" + line
+        elif b":" in line:
+            name, value = line.split(b":", 1)
+            hdrs.append([name, value])
+    return hdrs, body.replace(b"\n", b"\r\n")
+
+
 class Milter:
     def __init__(self, host, port, timeout=20.0, leadspc=True):
         self.sock = socket.create_connection((host, port), timeout=timeout)
