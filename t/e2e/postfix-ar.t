@@ -103,6 +103,15 @@ got = h.wait_delivered("ar-test-3")
 ars = [v for n, v in headers_of(got or "") if n.strip().lower() == "authentication-results"]
 t.is_(len(ars), 1, "'Authentication-Results :' with our id is removed too", )
 
+# A header line without a colon (bad-input M1): Postfix ends the header
+# section there; authfilter still answers and the mail is delivered whole.
+code, _ = h.send(smtp, "From: a@example.org\r\nSubject: ar-test-nocolon\r\n"
+                 "This line has no colon\r\nX-After: 1\r\n\r\nbody\r\n")
+got = h.wait_delivered("ar-test-nocolon")
+t.ok(code == 250 and got is not None and "This line has no colon" in got
+     and "mx.test;" in got, "header line without a colon: delivered with our header",
+     got)
+
 # A 90 KB header (Postfix allows up to header_size_limit = 100 KiB) must
 # not make libmilter drop the session: that would tempfail it forever.
 long = "X-Long: " + "\r\n\t".join(" ".join("w%05d" % (i * 10 + j) for j in range(10))
