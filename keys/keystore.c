@@ -491,14 +491,39 @@ write_atomic(const char *dir, const char *name, const char *data,
 	return 0;
 }
 
+/* mkdir -p: key_dir and any missing parents (a first key on a new host). */
+static int
+make_dirs(const char *dir, char *err, size_t errsz)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(path)) {
+		snprintf(err, errsz, "%s: path too long", dir);
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
 static int
 domain_dir(const char *dir, const char *domain, char *out, size_t outsz,
     char *err, size_t errsz)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+	if (make_dirs(dir, err, errsz) != 0)
 		return -1;
-	}
 	snprintf(out, outsz, "%s/%s", dir, domain);
 	if (mkdir(out, 0755) != 0 && errno != EEXIST) {
 		snprintf(err, errsz, "%s: %s", out, strerror(errno));
