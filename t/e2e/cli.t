@@ -27,8 +27,9 @@ rc, out, err = run("-t", "-c", good)
 t.is_((rc, out, err), (0, good + ": OK\n", ""), "-t on a valid file: exit 0, OK")
 
 rc, out, err = run("-n", "-c", good)
-t.is_((rc, out), (0, "authserv_id = mx.example.org\ninternal_networks = 192.0.2.0/24\n"
-                  "user = nobody\n"), "-n prints the non-default settings in table order")
+t.is_((rc, out), (0, "authserv_id = mx.example.org\nkey_dir = %s\n"
+                  "internal_networks = 192.0.2.0/24\nuser = nobody\n" % h.no_keys),
+      "-n prints the non-default settings in table order")
 
 bad = os.path.join(h.tmp, "bad.conf")
 with open(bad, "w") as f:
@@ -60,7 +61,8 @@ for lib in ("authfilter 0.1.0", "libmilter", "OpenSSL", "libopendkim", "libspf2"
 sample = open(os.path.join(SRCDIR, "authfilter.conf")).read()
 copy = h.write_conf({}, "sample.conf")
 with open(copy, "w") as f:
-    f.write(sample.replace("user = authfilter", "user = nobody"))
+    f.write(sample.replace("user = authfilter", "user = nobody") +
+            "key_dir = %s\n" % h.no_keys)
 rc, out, err = run("-t", "-c", copy)
 t.is_((rc, err), (0, ""), "the shipped authfilter.conf passes -t")
 

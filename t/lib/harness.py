@@ -89,6 +89,7 @@ class Harness:
         self.tap = tap
         self.tmp = tempfile.mkdtemp(prefix="af-e2e-")
         os.chmod(self.tmp, 0o755)
+        self.no_keys = os.path.join(self.tmp, "no-keys")
         self.san = os.path.join(self.tmp, "sanitizer")
         os.mkdir(self.san)
         os.chmod(self.san, 0o1777)
@@ -172,6 +173,10 @@ class Harness:
 
     # ---- authfilter ----
     def write_conf(self, settings, name="authfilter.conf"):
+        """A config file; key_dir defaults to an empty directory of this
+        test, never the host's /etc/authfilter/keys (tests are hermetic)."""
+        settings = dict(settings)
+        settings.setdefault("key_dir", self.no_keys)
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             for k, v in settings.items():
