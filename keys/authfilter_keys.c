@@ -119,7 +119,7 @@ public_of(const struct ctx *c, const struct key *k, char *err, size_t errsz)
 		return NULL;
 	}
 	p = keygen_public_b64(pem, len, err, errsz);
-	free(pem);
+	free_secret(pem);
 	return p;
 }
 

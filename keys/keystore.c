@@ -378,7 +378,9 @@ keystore_load(const char *dir, int private, uid_t owner,
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (lstat(path, &st) != 0)
+			continue;	/* removed meanwhile */
+		if (!S_ISDIR(st.st_mode)) {
 			if (S_ISLNK(st.st_mode))
 				config_errors_add(errs, "%s: is a symbolic "
 				    "link; domains must be directories inside "

@@ -197,8 +197,8 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 static void
 sign_failed(struct message *m, const char *err)
 {
-	if (m->sign_error == NULL)
-		m->sign_error = strdup(err);
+	if (m->sign_error == NULL && (m->sign_error = strdup(err)) == NULL)
+		m->sign_error = strdup("?");	/* still must not pass unsigned */
 	signer_free(m->signer);
 	m->signer = NULL;
 }
@@ -322,6 +322,7 @@ cb_eom(SMFICTX *ctx)
 		if (asprintf(&sv, "%s%s", s->leadspc ? " " : "",
 		    sigs[i - 1]) < 0 || smfi_insheader(ctx, 0,
 		    "DKIM-Signature", sv) != MI_SUCCESS) {
+			free(sv);
 			rc = tempfail(ctx, "MTA refused our DKIM-Signature");
 			goto out;
 		}

@@ -9,6 +9,12 @@
  *	would not verify.  Every LF not already after a CR becomes CRLF
  *	here, for signing and verifying alike; the value keeps its leading
  *	white space (SMFIP_HDR_LEADSPC), as simple canonicalization needs.
+ *
+ *	libopendkim copies each header into a 64 KiB buffer but keeps the
+ *	full length, so simple canonicalization then reads past the buffer
+ *	(ASan: heap-buffer-overflow in dkim_eoh).  A header line of
+ *	DKIMHDR_MAX bytes or more is never handed over: verifying skips it
+ *	(a signature covering it fails), signing reports an error.
  */
 #include "buildconf.h"
 
@@ -16,6 +22,9 @@
 #include <string.h>
 
 #include "milter/dkimhdr.h"
+
+/* libopendkim's header copy buffer is 65536 bytes including the NUL. */
+#define DKIMHDR_MAX 65535
 
 DKIM_STAT
 dkimhdr_feed(DKIM **h, size_t n, const struct message *m, int strict,
@@ -48,9 +57,21 @@ dkimhdr_feed(DKIM **h, size_t n, const struct message *m, int strict,
 			line[len++] = v[i];
 		}
 		line[len] = '\0';
+		if (len >= DKIMHDR_MAX) {
+			if (strict) {
+				free(line);
+				return DKIM_STAT_INTERNAL;
+			}
+			continue;
+		}
 		for (size_t k = 0; k < n; k++) {
 			st = dkim_header(h[k], (unsigned char *)line, len);
-			if (st != DKIM_STAT_OK && strict) {
+			/* A header libopendkim finds malformed (";" in a name,
+			 * a broken DKIM-Signature) is left out, not fatal:
+			 * only resource errors stop signing. */
+			if (st != DKIM_STAT_OK && strict &&
+			    (st == DKIM_STAT_NORESOURCE ||
+			    st == DKIM_STAT_INTERNAL)) {
 				*failed = k;
 				free(line);
 				return st;

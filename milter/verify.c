@@ -292,7 +292,12 @@ verifier_finish(struct verifier *v, struct dkim_result *out, size_t max)
 	if (max == 0)
 		return 0;
 	if (!v->dead) {
-		(void)dkim_eom(v->h, NULL);
+		DKIM_STAT st = dkim_eom(v->h, NULL);
+		/* Resource or library failure: temperror, not permerror. */
+		if (st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL)
+			v->dead = 1;
+	}
+	if (!v->dead) {
 		if (dkim_getsiglist(v->h, &sigs, &nsigs) != DKIM_STAT_OK)
 			nsigs = 0;
 	}
