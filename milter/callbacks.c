@@ -32,6 +32,7 @@
 #include "milter/outbound.h"
 #include "milter/session.h"
 #include "milter/sign.h"
+#include "milter/spf.h"
 #include "milter/state.h"
 #include "milter/verify.h"
 
@@ -271,6 +272,21 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/* SPF of both identities (RFC 7208 2.3 recommends the HELO check too;
+ * for the null sender it is the one that counts). */
+static void
+check_spf(struct session *s)
+{
+	struct message *m = &s->msg;
+	const char *why;
+
+	if (direction_of(m->state->cfg, s, &why) != DIR_INBOUND)
+		return;
+	spf_check_helo(m->state->spf, s->client_ip, s->helo, &m->spf_helo);
+	spf_check_mailfrom(m->state->spf, s->client_ip, s->helo,
+	    m->env_from != NULL ? m->env_from : "<>", &m->spf_mailfrom);
+}
+
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
@@ -299,6 +315,7 @@ cb_eom(SMFICTX *ctx)
 		s->msg.ndkim = verifier_finish(s->msg.verifier, s->msg.dkim,
 		    max);
 	}
+	check_spf(s);
 	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
 		rc = tempfail(ctx, "out of memory at end of message");
 		goto out;

@@ -143,7 +143,7 @@ resolve_bounded(struct dns *d, const char *name, int type,
 		} else {
 			/* Another thread processes; it wakes us. */
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_nsec += 50 * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
@@ -165,6 +165,7 @@ struct dns *
 dns_new(const char *spec, unsigned timeout_ms, char *err, size_t errsz)
 {
 	struct dns *d;
+	pthread_condattr_t ca;
 	int rc;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
@@ -176,7 +177,10 @@ dns_new(const char *spec, unsigned timeout_ms, char *err, size_t errsz)
 	d->timeout_ms = timeout_ms;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->process, NULL);
-	pthread_cond_init(&d->done, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->done, &ca);
+	pthread_condattr_destroy(&ca);
 	/* Answers arrive through ub_process() in whichever thread waits. */
 	if ((rc = ub_ctx_async(d->ctx, 1)) != 0) {
 		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
@@ -278,6 +282,49 @@ txt_join(const unsigned char *rd, size_t len)
 	return out;
 }
 
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case 1:		return "A";
+	case 12:	return "PTR";
+	case 15:	return "MX";
+	case 16:	return "TXT";
+	case 28:	return "AAAA";
+	default:	return "such";
+	}
+}
+
+/* Resolve and sort the answer: DNS_OK with *res holding data, else the
+ * status with err filled (and *res freed). */
+static enum dns_status
+resolve_classified(struct dns *d, const char *name, int type,
+    struct ub_result **res, char *err, size_t errsz)
+{
+	int rc = resolve_bounded(d, name, type, res);
+	enum dns_status st = DNS_OK;
+
+	if (rc != 0 || *res == NULL) {
+		snprintf(err, errsz, "%s: %s", name, rc != 0 ? ub_strerror(rc) :
+		    "no answer within dns_timeout");
+		st = DNS_TEMPFAIL;
+	} else if ((*res)->nxdomain) {
+		snprintf(err, errsz, "%s: no such name", name);
+		st = DNS_NXDOMAIN;
+	} else if ((*res)->rcode != 0) {
+		snprintf(err, errsz, "%s: DNS rcode %d", name, (*res)->rcode);
+		st = DNS_TEMPFAIL;
+	} else if (!(*res)->havedata) {
+		snprintf(err, errsz, "%s: no %s record", name, type_name(type));
+		st = DNS_NODATA;
+	}
+	if (st != DNS_OK) {
+		ub_resolve_free(*res);
+		*res = NULL;
+	}
+	return st;
+}
+
 enum dns_status
 dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
     char *err, size_t errsz)
@@ -285,32 +332,12 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
 	struct ub_result *res = NULL;
 	enum dns_status st;
 	size_t count = 0;
-	int rc;
 
 	*txt = NULL;
 	*n = 0;
-	rc = resolve_bounded(d, name, RR_TYPE_TXT, &res);
-	if (rc != 0 || res == NULL) {
-		snprintf(err, errsz, "%s: %s", name, rc != 0 ? ub_strerror(rc) :
-		    "no answer within dns_timeout");
-		ub_resolve_free(res);
-		return DNS_TEMPFAIL;
-	}
-	if (res->nxdomain) {
-		snprintf(err, errsz, "%s: no such name", name);
-		st = DNS_NXDOMAIN;
+	if ((st = resolve_classified(d, name, RR_TYPE_TXT, &res, err, errsz))
+	    != DNS_OK)
 		goto out;
-	}
-	if (res->rcode != 0) {
-		snprintf(err, errsz, "%s: DNS rcode %d", name, res->rcode);
-		st = DNS_TEMPFAIL;
-		goto out;
-	}
-	if (!res->havedata) {
-		snprintf(err, errsz, "%s: no TXT record", name);
-		st = DNS_NODATA;
-		goto out;
-	}
 	while (res->data[count] != NULL)
 		count++;
 	if ((*txt = calloc(count + 1, sizeof(char *))) == NULL) {
@@ -334,4 +361,85 @@ dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
 out:
 	ub_resolve_free(res);
 	return st;
+}
+
+void
+dns_rrset_free(struct dns_rrset *rs)
+{
+	if (rs->data != NULL)
+		for (size_t i = 0; i < rs->n; i++)
+			free(rs->data[i]);
+	free(rs->data);
+	free(rs->len);
+	memset(rs, 0, sizeof(*rs));
+}
+
+enum dns_status
+dns_rrset(struct dns *d, const char *name, int type, struct dns_rrset *rs,
+    char *err, size_t errsz)
+{
+	struct ub_result *res = NULL;
+	enum dns_status st;
+	size_t count = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if ((st = resolve_classified(d, name, type, &res, err, errsz)) !=
+	    DNS_OK)
+		goto out;
+	while (res->data[count] != NULL)
+		count++;
+	if ((rs->data = calloc(count, sizeof(*rs->data))) == NULL ||
+	    (rs->len = calloc(count, sizeof(*rs->len))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		st = DNS_TEMPFAIL;
+		goto out;
+	}
+	for (; rs->n < count; rs->n++) {
+		size_t len = (size_t)res->len[rs->n];
+		if ((rs->data[rs->n] = malloc(len + 1)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			st = DNS_TEMPFAIL;
+			goto out;
+		}
+		memcpy(rs->data[rs->n], res->data[rs->n], len);
+		rs->data[rs->n][len] = '\0';
+		rs->len[rs->n] = len;
+	}
+	rs->ttl = res->ttl > 0 ? (unsigned)res->ttl : 0;
+out:
+	if (st != DNS_OK)
+		dns_rrset_free(rs);
+	ub_resolve_free(res);
+	return st;
+}
+
+int
+dns_name_text(const unsigned char *wire, size_t len, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0;
+
+	if (outsz == 0)
+		return -1;
+	while (i < len && wire[i] != 0) {
+		size_t n = wire[i++];
+		if (n > 63 || n > len - i)
+			return -1;	/* compressed or truncated: not ours */
+		if (o != 0) {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = '.';
+		}
+		for (size_t k = 0; k < n; k++, i++) {
+			unsigned char c = wire[i];
+			if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\')
+				return -1;	/* no name we would look up */
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = (char)c;
+		}
+	}
+	if (i >= len)
+		return -1;		/* no root label */
+	out[o] = '\0';
+	return 0;
 }

@@ -34,4 +34,20 @@ void		 dns_txt_free(char **txt);
 enum dns_status	 dns_query_raw(struct dns *, const char *name, int type,
 		    unsigned char *buf, size_t bufsz, size_t *len, int *secure);
 
+/* Every record of (name, type): rdata as sent (names uncompressed),
+ * each NUL-terminated for convenience. */
+struct dns_rrset {
+	size_t		  n;
+	unsigned char	**data;
+	size_t		 *len;
+	unsigned	  ttl;
+};
+enum dns_status	 dns_rrset(struct dns *, const char *name, int type,
+		    struct dns_rrset *, char *err, size_t errsz);
+void		 dns_rrset_free(struct dns_rrset *);
+/* An uncompressed wire-format name (as in MX or PTR rdata) as text
+ * without the final dot; -1 for anything not a plain host name. */
+int		 dns_name_text(const unsigned char *wire, size_t len, char *out,
+		    size_t outsz);
+
 #endif

@@ -32,6 +32,7 @@
 #include "milter/eom.h"
 #include "milter/log.h"
 #include "milter/sign.h"
+#include "milter/spf.h"
 #include "milter/verify.h"
 
 int
@@ -44,20 +45,44 @@ header_name_is(const char *name, const char *want)
 	return n == w && strncasecmp(name, want, w) == 0;
 }
 
-/* One dkim= result per signature (RFC 8601 2.7.1), or dkim=none. */
+/* The SPF result of the identity that counts: MAIL FROM, or HELO for
+ * the null sender (RFC 7208 2.4), with smtp.mailfrom / smtp.helo. */
+static void
+eom_ar_spf(const struct session *s, struct ar_result *r)
+{
+	const struct message *m = &s->msg;
+	const struct spf_verdict *v = m->spf_mailfrom.checked ?
+	    &m->spf_mailfrom : &m->spf_helo;
+
+	snprintf(r->method, sizeof(r->method), "spf");
+	snprintf(r->result, sizeof(r->result), "%s",
+	    spf_result_name(v->result));
+	snprintf(r->comment, sizeof(r->comment), "%s", v->reason);
+	if (v == &m->spf_mailfrom && v->domain[0] != '\0')
+		ar_result_prop(r, "smtp", "mailfrom", v->domain);
+	else if (v == &m->spf_helo && v->domain[0] != '\0')
+		ar_result_prop(r, "smtp", "helo", v->domain);
+}
+
+/* spf=, then one dkim= result per signature (RFC 8601 2.7.1), or
+ * dkim=none. */
 static int
-eom_ar_value(const struct message *m, const struct config *cfg,
+eom_ar_value(const struct session *s, const struct config *cfg,
     struct eom_plan *plan)
 {
+	const struct message *m = &s->msg;
 	struct ar_result *res;
 	size_t n = 0, shown;
 	int rc;
 
 	/* The parser side caps results per header; beyond that, one more
-	 * entry counts the signatures not listed, so none go unreported. */
-	shown = m->ndkim < AR_MAX_RESULTS - 1 ? m->ndkim : AR_MAX_RESULTS - 1;
-	if ((res = calloc(shown + 1, sizeof(*res))) == NULL)
+	 * entry counts the signatures not listed, so none go unreported.
+	 * SPF takes one place. */
+	shown = m->ndkim < AR_MAX_RESULTS - 2 ? m->ndkim : AR_MAX_RESULTS - 2;
+	if ((res = calloc(shown + 2, sizeof(*res))) == NULL)
 		return -1;
+	if (m->spf_mailfrom.checked || m->spf_helo.checked)
+		eom_ar_spf(s, &res[n++]);
 	for (size_t i = 0; i < shown; i++) {
 		const struct dkim_result *d = &m->dkim[i];
 		struct ar_result *r = &res[n++];
@@ -80,11 +105,11 @@ eom_ar_value(const struct message *m, const struct config *cfg,
 		snprintf(r->comment, sizeof(r->comment), "%zu more signatures "
 		    "not listed", m->ndkim - shown);
 	}
-	if (n == 0) {
-		snprintf(res[0].method, sizeof(res[0].method), "dkim");
-		snprintf(res[0].result, sizeof(res[0].result), "%s",
+	if (m->ndkim == 0) {
+		struct ar_result *r = &res[n++];
+		snprintf(r->method, sizeof(r->method), "dkim");
+		snprintf(r->result, sizeof(r->result), "%s",
 		    m->dkim_unverified ? "temperror" : "none");
-		n = 1;
 	}
 	rc = ar_format(plan->ar_value, sizeof(plan->ar_value),
 	    cfg->authserv_id, res, n) < 0 ? -1 : 0;
@@ -124,7 +149,7 @@ eom_plan_build(const struct session *s, const struct config *cfg,
 		plan->ar_delete[plan->n_ar_delete - 1 - i] = t;
 	}
 	plan->insert_ar = plan->dir == DIR_INBOUND;
-	if (plan->insert_ar && eom_ar_value(m, cfg, plan) != 0)
+	if (plan->insert_ar && eom_ar_value(s, cfg, plan) != 0)
 		return -1;
 	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
 	plan->action = "accept";
@@ -181,6 +206,10 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "direction", direction_name(plan->dir) },
 		{ "direction_why", plan->dir_why },
 		{ "auth", m->auth_authen },
+		{ "spf", m->spf_mailfrom.checked ?
+		    spf_result_name(m->spf_mailfrom.result) : NULL },
+		{ "spf_helo", m->spf_helo.checked ?
+		    spf_result_name(m->spf_helo.result) : NULL },
 		{ "ar_removed", removed },
 		{ "ar", plan->insert_ar ? ar : NULL },
 		{ "sign_domain", m->sign_domain[0] ? m->sign_domain : NULL },

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "milter/spf.h"
+
 struct af_state;
 struct signer;
 struct verifier;
@@ -45,6 +47,8 @@ struct message {
 	struct dkim_result *dkim;	/* inbound: its results */
 	size_t		 ndkim;
 	int		 dkim_unverified;	/* the verifier could not run */
+	struct spf_verdict spf_mailfrom;	/* inbound: MAIL FROM identity */
+	struct spf_verdict spf_helo;		/* inbound: HELO identity */
 };
 
 struct session {

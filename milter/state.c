@@ -23,6 +23,7 @@
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"
+#include "milter/spf.h"
 #include "milter/verify.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,6 +45,7 @@ state_free(struct af_state *st)
 {
 	sign_lib_free(st->sign);
 	verify_lib_free(st->verify);
+	spf_lib_free(st->spf);
 	dns_free(st->dns);
 	loginmap_free(st->logins);
 	keystore_free(st->keys);
@@ -75,7 +77,9 @@ state_build(const char *path, struct config_errors *errs)
 	    (st->dns = dns_new(st->cfg->dns_resolver,
 	    st->cfg->dns_timeout * 1000, err, sizeof(err))) == NULL ||
 	    (st->verify = verify_lib_new(st->dns,
-	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL) {
+	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL ||
+	    (st->spf = spf_lib_new(st->dns, st->cfg->authserv_id, err,
+	    sizeof(err))) == NULL) {
 		config_errors_add(errs, "%s", err);
 		goto fail;
 	}

@@ -13,6 +13,7 @@ struct sign_lib;
 struct loginmap;
 struct dns;
 struct verify_lib;
+struct spf_lib;
 
 struct af_state {
 	struct config	*cfg;
@@ -21,6 +22,7 @@ struct af_state {
 	struct loginmap	*logins;	/* sender_login_map, NULL if unset */
 	struct dns	*dns;		/* the one resolver (dns_resolver) */
 	struct verify_lib *verify;	/* DKIM verification, over dns */
+	struct spf_lib	*spf;		/* SPF, over dns */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };

@@ -83,7 +83,7 @@ for name, answer in (("never answers", lambda q: None),
     af = h.start_authfilter({"dns_resolver": "127.0.0.1@%d" % port,
                              "dns_timeout": "2s"}, name="af-%d" % port)
     code, ar, took = dkim_result(af.port, signed("n1", "example.net"))
-    t.ok(code == b"c" and ar.startswith("dkim=temperror"),
+    t.ok(code == b"c" and "dkim=temperror" in ar,
          "resolver %s: dkim=temperror, message accepted" % name, repr((code, ar)))
     t.ok(took < 15, "resolver %s: bounded by dns_timeout (took %.1fs)" % (name, took))
     t.ok(af.alive(), "resolver %s: daemon alive" % name)
@@ -108,7 +108,7 @@ h.start_dns([txt("s1._domainkey.big.example.", big),
              txt("s1._domainkey.ok.example.", good)])
 af = h.start_authfilter({"dns_timeout": "5s"}, name="af-big")
 code, ar, took = dkim_result(af.port, signed("n3", "big.example"))
-t.ok(code == b"c" and ar.startswith("dkim=permerror"),
+t.ok(code == b"c" and "dkim=permerror" in ar,
      "5 KiB key record: dkim=permerror", repr((code, ar)))
 
 # Many sessions looking keys up at once share one resolver and cache.
@@ -117,8 +117,9 @@ results = []
 
 def worker(n):
     for i in range(10):
-        results.append(dkim_result(af.port, signed("c%d-%d" % (n, i), "ok.example"))[1]
-                       .split()[0])
+        ar = dkim_result(af.port, signed("c%d-%d" % (n, i), "ok.example"))[1]
+        results.append(([w for w in ar.split() if w.startswith("dkim=")]
+                         or ["?"])[0])
 
 
 ths = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

@@ -66,9 +66,12 @@ t.is_(len(ours), 1, "exactly one Authentication-Results with our authserv-id")
 t.ok(FOREIGN in ars, "foreign Authentication-Results kept", "\n".join(ars))
 t.is_(len(ars), 2, "forged ones (6 spellings) removed: ours + foreign left")
 parsed = ar_parse(ours)
-t.is_(parsed, "authserv-id=mx.test\ndkim=none\n",
-      "our header parses back and honestly says dkim=none (unsigned)")
-t.is_(hdrs[0] if hdrs else None, ("Authentication-Results", "mx.test; dkim=none"),
+t.is_(parsed, "authserv-id=mx.test\nspf=none smtp.mailfrom=example.org\n"
+      "dkim=none\n",
+      "our header parses back and honestly says spf=none (no record), "
+      "dkim=none (unsigned)")
+t.is_(hdrs[0] if hdrs else None, ("Authentication-Results",
+                                      "mx.test; spf=none smtp.mailfrom=example.org; dkim=none"),
       "our header is the first one, above Postfix's Received")
 
 # One log line per message, valid JSON, with the queue id Postfix used.

@@ -18,6 +18,7 @@ import atexit
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -148,7 +149,9 @@ class Harness:
         """extra: more unbound server: lines, e.g. 'local-zone: "x." refuse'
         for a zone whose queries get REFUSED."""
         port = free_port()
-        d = os.path.join(self.tmp, "dns")
+        self.dns_runs = getattr(self, "dns_runs", 0) + 1
+        d = os.path.join(self.tmp, "dns" if self.dns_runs == 1 else
+                         "dns%d" % self.dns_runs)
         os.mkdir(d)
         self.dns_records = list(records)
         conf = self.unbound_conf(d, port, records, extra)
@@ -169,7 +172,21 @@ class Harness:
         if not wait_for(up) or proc.poll() is not None:
             raise RuntimeError("unbound did not start: see " + log.name)
         self.dns_port = port
+        self.dns_proc = proc
         return port
+
+    def stop_dns(self):
+        """Stop the unbound of the last start_dns(), by pid."""
+        proc = self.dns_proc
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs = [(n, p) for n, p in self.procs if p is not proc]
+        self.dns_port = None
 
     # ---- authfilter ----
     def write_conf(self, settings, name="authfilter.conf"):
@@ -194,8 +211,11 @@ class Harness:
             "internal_networks": "127.0.0.1/32",
             "log_format": "json",
         }
-        if getattr(self, "dns_port", None):
-            conf["dns_resolver"] = "127.0.0.1@%d" % self.dns_port
+        # Hermetic: never the host's resolvers (every inbound message
+        # makes SPF queries); a test without zone data gets an empty one.
+        if not getattr(self, "dns_port", None):
+            self.start_dns([])
+        conf["dns_resolver"] = "127.0.0.1@%d" % self.dns_port
         conf.update(settings or {})
         path = self.write_conf(conf, name + ".conf")
         log = os.path.join(self.tmp, name + ".log")
@@ -488,3 +508,35 @@ class Harness:
                 print("# kept " + self.tmp)
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def ar_parse(value):
+    """Parse a header value with our AR parser (t/tools/ar-parse):
+    ["authserv-id=ID", "method=result prop=value ...", ...], or []."""
+    value = re.sub(r"\s*\n\s*", " ", value.strip())
+    out = subprocess.run([os.path.join(BUILDDIR, "t", "tools", "ar-parse")],
+                         input=value + "\n", capture_output=True, text=True)
+    return out.stdout.splitlines()
+
+
+def milter_ar(port, ip, helo, mailfrom, headers=None, body=b"hi\r\n"):
+    """One inbound message through the milter protocol; the parsed results
+    of the Authentication-Results header it got (without the authserv-id
+    line), or ["REPLY <code>"] / ["NO-AR"]."""
+    from milterclient import Milter
+    m = Milter("127.0.0.1", port)
+    try:
+        m.connect(hostname="client.test", ip=ip)
+        m.helo(helo)
+        code, _ = m.message(headers or [("From", "<a@example.com>"),
+                                        ("Subject", "t")],
+                            body=body, sender="<%s>" % mailfrom)
+        ars = [v for _, n, v in m.inserted_headers()
+               if n == "Authentication-Results"]
+    finally:
+        m.quit()
+    if code != b"c":
+        return ["REPLY %r" % code]
+    if len(ars) != 1:
+        return ["NO-AR"]
+    return ar_parse(ars[0])[1:]
