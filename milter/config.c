@@ -93,6 +93,7 @@ static const struct setting settings[] = {
 	{ "dkim_max_signatures", "10", K_COUNT, F(dkim_max_signatures), 1, 50,
 	    NULL },
 	{ "sender_login_map", "", K_ABSPATH_OR_EMPTY, F(sender_login_map), 0, 0 , NULL },
+	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },
 };
@@ -652,6 +653,7 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->pid_file);
 	free(cfg->sender_login_map);
+	free(cfg->public_suffix_list);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

@@ -43,6 +43,7 @@ struct config {
 	enum sign_failure sign_failure_action;
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
 	char		*sender_login_map;	/* "" = no restriction */
+	char		*public_suffix_list;	/* PSL file for DMARC */
 	size_t		 dkim_max_signatures;
 	unsigned	 dns_timeout;		/* seconds */
 	enum sender_mismatch sender_mismatch_action;

@@ -29,6 +29,7 @@
 #include <strings.h>
 
 #include "milter/ar.h"
+#include "milter/dmarc.h"
 #include "milter/eom.h"
 #include "milter/log.h"
 #include "milter/sign.h"
@@ -64,6 +65,22 @@ eom_ar_spf(const struct session *s, struct ar_result *r)
 		ar_result_prop(r, "smtp", "helo", v->domain);
 }
 
+/* dmarc= with header.from and, where a record applied, policy.dmarc
+ * (the published p, sp or np) for readers and the policy engine. */
+static void
+eom_ar_dmarc(const struct dmarc_verdict *v, struct ar_result *r)
+{
+	snprintf(r->method, sizeof(r->method), "dmarc");
+	snprintf(r->result, sizeof(r->result), "%s",
+	    dmarc_result_name(v->result));
+	snprintf(r->comment, sizeof(r->comment), "%s", v->reason);
+	if (v->from_domain[0] != '\0')
+		ar_result_prop(r, "header", "from", v->from_domain);
+	if (dmarc_policy_name(v->policy) != NULL)
+		ar_result_prop(r, "policy", "dmarc",
+		    dmarc_policy_name(v->policy));
+}
+
 /* spf=, then one dkim= result per signature (RFC 8601 2.7.1), or
  * dkim=none. */
 static int
@@ -78,8 +95,8 @@ eom_ar_value(const struct session *s, const struct config *cfg,
 	/* The parser side caps results per header; beyond that, one more
 	 * entry counts the signatures not listed, so none go unreported.
 	 * SPF takes one place. */
-	shown = m->ndkim < AR_MAX_RESULTS - 2 ? m->ndkim : AR_MAX_RESULTS - 2;
-	if ((res = calloc(shown + 2, sizeof(*res))) == NULL)
+	shown = m->ndkim < AR_MAX_RESULTS - 3 ? m->ndkim : AR_MAX_RESULTS - 3;
+	if ((res = calloc(shown + 3, sizeof(*res))) == NULL)
 		return -1;
 	if (m->spf_mailfrom.checked || m->spf_helo.checked)
 		eom_ar_spf(s, &res[n++]);
@@ -111,6 +128,8 @@ eom_ar_value(const struct session *s, const struct config *cfg,
 		snprintf(r->result, sizeof(r->result), "%s",
 		    m->dkim_unverified ? "temperror" : "none");
 	}
+	if (m->dmarc.evaluated)
+		eom_ar_dmarc(&m->dmarc, &res[n++]);
 	rc = ar_format(plan->ar_value, sizeof(plan->ar_value),
 	    cfg->authserv_id, res, n) < 0 ? -1 : 0;
 	free(res);
@@ -210,6 +229,13 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		    spf_result_name(m->spf_mailfrom.result) : NULL },
 		{ "spf_helo", m->spf_helo.checked ?
 		    spf_result_name(m->spf_helo.result) : NULL },
+		{ "dmarc", m->dmarc.evaluated ?
+		    dmarc_result_name(m->dmarc.result) : NULL },
+		{ "dmarc_from", m->dmarc.from_domain[0] ?
+		    m->dmarc.from_domain : NULL },
+		{ "dmarc_policy", dmarc_policy_name(m->dmarc.policy) },
+		{ "dmarc_disposition", m->dmarc.result == DMARC_R_FAIL ?
+		    dmarc_policy_name(m->dmarc.disposition) : NULL },
 		{ "ar_removed", removed },
 		{ "ar", plan->insert_ar ? ar : NULL },
 		{ "sign_domain", m->sign_domain[0] ? m->sign_domain : NULL },

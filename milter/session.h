@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "milter/dmarc.h"
 #include "milter/spf.h"
 
 struct af_state;
@@ -49,6 +50,7 @@ struct message {
 	int		 dkim_unverified;	/* the verifier could not run */
 	struct spf_verdict spf_mailfrom;	/* inbound: MAIL FROM identity */
 	struct spf_verdict spf_helo;		/* inbound: HELO identity */
+	struct dmarc_verdict dmarc;		/* inbound */
 };
 
 struct session {

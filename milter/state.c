@@ -23,6 +23,7 @@
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"
+#include "milter/dmarc.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
 
@@ -46,6 +47,7 @@ state_free(struct af_state *st)
 	sign_lib_free(st->sign);
 	verify_lib_free(st->verify);
 	spf_lib_free(st->spf);
+	dmarc_lib_free(st->dmarc);
 	dns_free(st->dns);
 	loginmap_free(st->logins);
 	keystore_free(st->keys);
@@ -79,7 +81,9 @@ state_build(const char *path, struct config_errors *errs)
 	    (st->verify = verify_lib_new(st->dns,
 	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL ||
 	    (st->spf = spf_lib_new(st->dns, st->cfg->authserv_id, err,
-	    sizeof(err))) == NULL) {
+	    sizeof(err))) == NULL ||
+	    (st->dmarc = dmarc_lib_new(st->dns, st->cfg->public_suffix_list,
+	    err, sizeof(err))) == NULL) {
 		config_errors_add(errs, "%s", err);
 		goto fail;
 	}

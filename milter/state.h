@@ -14,6 +14,7 @@ struct loginmap;
 struct dns;
 struct verify_lib;
 struct spf_lib;
+struct dmarc_lib;
 
 struct af_state {
 	struct config	*cfg;
@@ -23,6 +24,7 @@ struct af_state {
 	struct dns	*dns;		/* the one resolver (dns_resolver) */
 	struct verify_lib *verify;	/* DKIM verification, over dns */
 	struct spf_lib	*spf;		/* SPF, over dns */
+	struct dmarc_lib *dmarc;	/* DMARC, over dns, with the PSL */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };

@@ -41,14 +41,14 @@ def good_message(tag):
 
 
 code, value = good_message("baseline")
-t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"), "baseline message gets our header")
+t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"), "baseline message gets our header")
 
 # M1: malformed header names are stored, not fatal.
 m = conn()
 code, _ = m.message([("Bad Name", " spaces"), ("Ctl\x01\x7f", " control chars"),
                      (":", " colon"), ("X-Empty", ""), ("From", " a@example.org")])
 t.is_(code, b"c", "M1: spaced, control-char and odd header names: continue")
-t.is_(ar_value(m), "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none", "M1: AR still inserted")
+t.is_(ar_value(m), "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org", "M1: AR still inserted")
 m.quit()
 
 # M1: an empty header name is a protocol error for libmilter itself: it
@@ -64,7 +64,7 @@ except (MilterError, OSError):
 m.close()
 t.ok(closed, "M1: empty header name ends the session (libmilter)")
 code, value = good_message("after-empty-name")
-t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"), "M1: daemon serves after it")
+t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"), "M1: daemon serves after it")
 
 # M2: NUL bytes.  libmilter ends a header value at the first NUL; the body
 # is bytes.  A forged AR hidden behind a NUL must still go.
@@ -91,7 +91,7 @@ t.is_(got[:2] if got else None, (1000, REPLYCODE),
 t.like(got[2] if got else "", "552 5.3.4", "M3: reply is 552 5.3.4")
 code, value = None, None
 code, _ = m.message([("From", " a@example.org")])
-t.is_((code, ar_value(m)), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"),
+t.is_((code, ar_value(m)), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"),
       "M3: next message on the same connection works")
 m.quit()
 
@@ -118,7 +118,7 @@ except (MilterError, OSError):
 t.ok(ended, "M3: 1 MiB header: refused or session closed")
 m.close()
 code, value = good_message("after-huge")
-t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"), "M3: daemon serves after 1 MiB header")
+t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"), "M3: daemon serves after 1 MiB header")
 
 # M3: a 100 MiB body streams through in 64 KiB chunks, nothing stored.
 m = conn()
@@ -168,7 +168,7 @@ for stop in steps:
     finally:
         m.close()
 code, value = good_message("after-disconnects")
-t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"), "M4: disconnects at %d steps, "
+t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"), "M4: disconnects at %d steps, "
       "daemon still serves" % len(steps))
 
 # M4: abort after EOM, then another message on the same connection.

@@ -67,11 +67,12 @@ t.ok(FOREIGN in ars, "foreign Authentication-Results kept", "\n".join(ars))
 t.is_(len(ars), 2, "forged ones (6 spellings) removed: ours + foreign left")
 parsed = ar_parse(ours)
 t.is_(parsed, "authserv-id=mx.test\nspf=none smtp.mailfrom=example.org\n"
-      "dkim=none\n",
+      "dkim=none\ndmarc=none header.from=example.org\n",
       "our header parses back and honestly says spf=none (no record), "
-      "dkim=none (unsigned)")
+      "dkim=none (unsigned), dmarc=none (no record)")
 t.is_(hdrs[0] if hdrs else None, ("Authentication-Results",
-                                      "mx.test; spf=none smtp.mailfrom=example.org; dkim=none"),
+                                      "mx.test; spf=none smtp.mailfrom=example.org; dkim=none; "
+                                      "dmarc=none (no DMARC record) header.from=example.org"),
       "our header is the first one, above Postfix's Received")
 
 # One log line per message, valid JSON, with the queue id Postfix used.

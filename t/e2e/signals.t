@@ -54,13 +54,13 @@ def rewrite(conf, **changes):
         f.write("\n".join(lines) + "\n")
 
 
-t.is_(ar_of(af.port), (b"c", ["mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "serving with authserv_id mx.test")
+t.is_(ar_of(af.port), (b"c", ["mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "serving with authserv_id mx.test")
 
 # Reload picks up a new authserv_id.
 rewrite(af.conf, authserv_id="mx2.test")
 af.signal(signal.SIGHUP)
 wait_for(lambda: "generation 2" in af.log_text())
-t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "SIGHUP: new authserv_id in use")
+t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "SIGHUP: new authserv_id in use")
 
 # Broken config: old state keeps serving, the error names file and line.
 rewrite(af.conf, authserv_id="mx3.test", policy_mode="enforcing")
@@ -69,7 +69,7 @@ wait_for(lambda: "reload failed" in af.log_text())
 log = af.log_text()
 t.like(log, "policy_mode: \\\"enforcing\\\" is not one of", "C2: the reload error is logged")
 t.like(log, af.conf + ":", "C2: the log names the file and line")
-t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "C2: old configuration keeps serving")
+t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "C2: old configuration keeps serving")
 
 # Missing file on reload: same.
 def log_count(s):
@@ -80,7 +80,7 @@ os.rename(af.conf, af.conf + ".moved")
 af.signal(signal.SIGHUP)
 wait_for(lambda: log_count("reload failed") == 2)
 t.is_(log_count("reload failed"), 2, "C2: missing config on SIGHUP: reload failed")
-t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "C2: still serving")
+t.is_(ar_of(af.port), (b"c", ["mx2.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "C2: still serving")
 os.rename(af.conf + ".moved", af.conf)
 rewrite(af.conf, policy_mode="monitor")
 
@@ -95,7 +95,7 @@ try:
     got = ar_of(af.port)
 except (MilterError, OSError) as e:
     got = repr(e)
-t.is_(got, (b"c", ["mx3.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "3000 SIGHUPs: serving the reloaded config")
+t.is_(got, (b"c", ["mx3.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "3000 SIGHUPs: serving the reloaded config")
 t.ok("stopped unexpectedly" not in af.log_text(), "3000 SIGHUPs: libmilter never stopped")
 
 # Reload while messages are in flight: each finishes with the state it
@@ -108,9 +108,9 @@ wait_for(lambda: log_count("reloaded") > n_reloads)
 m.eoh()
 code, _ = m.eom()
 ins = [v.strip() for _, n, v in m.inserted_headers() if n == "Authentication-Results"]
-t.is_((code, ins), (b"c", ["mx3.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "message in flight keeps its state over a reload")
+t.is_((code, ins), (b"c", ["mx3.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "message in flight keeps its state over a reload")
 m.quit()
-t.is_(ar_of(af.port), (b"c", ["mx4.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none"]), "the next message uses the new state")
+t.is_(ar_of(af.port), (b"c", ["mx4.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"]), "the next message uses the new state")
 
 # C5: a second daemon on the same port refuses to start; the first serves.
 second = subprocess.run([AUTHFILTER, "-f", "-c", af.conf], capture_output=True,

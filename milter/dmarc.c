@@ -1,0 +1,491 @@
+/*
+ * NAME
+ *	dmarc -- DMARC (RFC 7489) of incoming mail
+ * SYNOPSIS
+ *	lib = dmarc_lib_new(dns, cfg->public_suffix_list, err, sizeof(err));
+ *	dmarc_check(lib, &session->msg, sample, &verdict);
+ * DESCRIPTION
+ *	The Author Domain comes from the message's From header fields
+ *	(from.c): none gives dmarc=none (no Author Domain), two or more
+ *	fields or no usable domain give permerror, several addresses are
+ *	each evaluated and the strictest failing one decides (RFC 7489
+ *	6.6.1; never a silent pick of the first).
+ *
+ *	Policy discovery (6.6.3): _dmarc.<author domain>, then
+ *	_dmarc.<organizational domain> (public suffix list, libpsl), then
+ *	the public suffix's own record when it says psd=y (RFC 9091 /
+ *	DMARCbis).  Records not starting with v=DMARC1 are dropped; more
+ *	than one, or an unusable one, ends discovery with dmarc=none; a DNS
+ *	failure gives temperror.  np= applies to a subdomain that does not
+ *	exist (NXDOMAIN), sp= to other subdomains, p= otherwise.
+ *
+ *	Alignment: a passing DKIM signature whose d= matches, or an SPF
+ *	pass for MAIL FROM (HELO for the null sender) whose domain matches;
+ *	strict (adkim=s / aspf=s) is equality, relaxed is the same
+ *	organizational domain.  Foreign Authentication-Results are never
+ *	read.
+ *
+ *	The record parser is ours, not libopendmarc's: libopendmarc 1.4.2
+ *	accepts v=dmarc1 in any case, knows no np=, t= or psd=, refuses a
+ *	record over pct=500, and keeps its suffix list in global state set
+ *	at library init (no reload).  Choices where the RFC is silent: an
+ *	out-of-range pct= counts as 100; a duplicate tag makes the record
+ *	unusable (as RFC 6376 tag lists).
+ */
+#include "buildconf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpsl.h>
+
+#include "milter/dmarc.h"
+#include "milter/dns.h"
+#include "milter/eom.h"
+#include "milter/from.h"
+#include "milter/session.h"
+#include "milter/spf.h"
+#include "milter/verify.h"
+
+#define RR_TYPE_A	1
+
+struct dmarc_lib {
+	struct dns	*dns;
+	psl_ctx_t	*psl;
+};
+
+const char *
+dmarc_result_name(enum dmarc_result r)
+{
+	switch (r) {
+	case DMARC_R_NONE:	return "none";
+	case DMARC_R_PASS:	return "pass";
+	case DMARC_R_FAIL:	return "fail";
+	case DMARC_R_TEMPERROR:	return "temperror";
+	case DMARC_R_PERMERROR:	return "permerror";
+	}
+	return "temperror";
+}
+
+const char *
+dmarc_policy_name(enum dmarc_policy p)
+{
+	switch (p) {
+	case DMARC_P_NONE:		return "none";
+	case DMARC_P_QUARANTINE:	return "quarantine";
+	case DMARC_P_REJECT:		return "reject";
+	case DMARC_P_UNSET:		break;
+	}
+	return NULL;
+}
+
+/* ---- the record (RFC 7489 6.4 ABNF; WSP around "=" and ";") ---- */
+
+static const char *
+skip_wsp(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static enum dmarc_policy
+policy_value(const char *v)
+{
+	if (strcasecmp(v, "none") == 0)
+		return DMARC_P_NONE;
+	if (strcasecmp(v, "quarantine") == 0)
+		return DMARC_P_QUARANTINE;
+	if (strcasecmp(v, "reject") == 0)
+		return DMARC_P_REJECT;
+	return DMARC_P_UNSET;
+}
+
+/* A reporting URI list with at least one plausible URI (scheme ":"). */
+static int
+rua_valid(const char *v)
+{
+	const char *c = strchr(v, ':');
+
+	if (c == NULL || c == v)
+		return 0;
+	for (const char *p = v; p < c; p++)
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' &&
+		    *p != '.')
+			return 0;
+	return c[1] != '\0';
+}
+
+enum dmarc_parse
+dmarc_record_parse(const char *txt, struct dmarc_record *r)
+{
+	static const char *const tags[] = { "v", "p", "sp", "np", "pct",
+	    "adkim", "aspf", "t", "psd", "rua" };
+	int seen[sizeof(tags) / sizeof(tags[0])] = { 0 };
+	const char *p = skip_wsp(txt);
+	int p_ok = 0, sp_bad = 0, rua_ok = 0, dup = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->pct = 100;
+	/* "v" *WSP "=" *WSP "DMARC1", exactly, then ";" or the end. */
+	if (*p != 'v')
+		return DMARC_REC_NOT_DMARC;
+	p = skip_wsp(p + 1);
+	if (*p != '=')
+		return DMARC_REC_NOT_DMARC;
+	p = skip_wsp(p + 1);
+	if (strncmp(p, "DMARC1", 6) != 0)
+		return DMARC_REC_NOT_DMARC;
+	p = skip_wsp(p + 6);
+	if (*p != ';' && *p != '\0')
+		return DMARC_REC_NOT_DMARC;
+	seen[0] = 1;
+
+	while (*p == ';') {
+		char name[16], val[512];
+		size_t n = 0, k;
+		const char *e;
+
+		p = skip_wsp(p + 1);
+		if (*p == '\0')
+			break;
+		while (isalnum((unsigned char)*p) || *p == '_') {
+			if (n + 1 < sizeof(name))
+				name[n++] = *p;
+			p++;
+		}
+		name[n] = '\0';
+		p = skip_wsp(p);
+		if (*p != '=') {
+			/* Not a tag: skip to the next ";". */
+			while (*p != '\0' && *p != ';')
+				p++;
+			continue;
+		}
+		p = skip_wsp(p + 1);
+		e = p;
+		while (*e != '\0' && *e != ';')
+			e++;
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(val))
+			n = sizeof(val) - 1;
+		memcpy(val, p, n);
+		val[n] = '\0';
+		p = e;
+		for (k = 0; k < sizeof(tags) / sizeof(tags[0]); k++)
+			if (strcasecmp(name, tags[k]) == 0)
+				break;
+		if (k == sizeof(tags) / sizeof(tags[0]))
+			continue;		/* unknown tags are ignored */
+		if (seen[k]++)
+			dup = 1;
+		if (strcasecmp(name, "p") == 0) {
+			r->p = policy_value(val);
+			p_ok = r->p != DMARC_P_UNSET;
+		} else if (strcasecmp(name, "sp") == 0) {
+			r->sp = policy_value(val);
+			sp_bad = r->sp == DMARC_P_UNSET;
+		} else if (strcasecmp(name, "np") == 0)
+			r->np = policy_value(val);	/* bad: ignored */
+		else if (strcasecmp(name, "pct") == 0) {
+			char *end;
+			long v = strtol(val, &end, 10);
+			r->pct = *val != '\0' && *end == '\0' && v >= 0 &&
+			    v <= 100 ? (int)v : 100;
+		} else if (strcasecmp(name, "adkim") == 0)
+			r->adkim_strict = strcasecmp(val, "s") == 0;
+		else if (strcasecmp(name, "aspf") == 0)
+			r->aspf_strict = strcasecmp(val, "s") == 0;
+		else if (strcasecmp(name, "t") == 0)
+			r->testing = strcasecmp(val, "y") == 0;
+		else if (strcasecmp(name, "psd") == 0)
+			r->psd = strcasecmp(val, "y") == 0;
+		else if (strcasecmp(name, "rua") == 0)
+			rua_ok = rua_valid(val);
+	}
+	if (dup)
+		return DMARC_REC_INVALID;
+	if (!p_ok || sp_bad) {
+		/* 6.6.3 step 6: act as p=none when rua is usable. */
+		if (!rua_ok)
+			return DMARC_REC_INVALID;
+		r->p = DMARC_P_NONE;
+		if (sp_bad)
+			r->sp = DMARC_P_UNSET;
+	}
+	return DMARC_REC_OK;
+}
+
+/* ---- the library ---- */
+
+struct dmarc_lib *
+dmarc_lib_new(struct dns *d, const char *psl_path, char *err, size_t errsz)
+{
+	struct dmarc_lib *lib = calloc(1, sizeof(*lib));
+
+	if (lib == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	lib->dns = d;
+	if ((lib->psl = psl_load_file(psl_path)) == NULL ||
+	    psl_suffix_count(lib->psl) <= 0) {
+		snprintf(err, errsz, "public_suffix_list %s: cannot read a "
+		    "public suffix list from it (apt-get install "
+		    "publicsuffix)", psl_path);
+		dmarc_lib_free(lib);
+		return NULL;
+	}
+	return lib;
+}
+
+void
+dmarc_lib_free(struct dmarc_lib *lib)
+{
+	if (lib == NULL)
+		return;
+	psl_free(lib->psl);
+	free(lib);
+}
+
+void
+dmarc_org_domain(const struct dmarc_lib *lib, const char *domain, char *out,
+    size_t outsz)
+{
+	const char *reg = psl_registrable_domain(lib->psl, domain);
+
+	/* A public suffix itself has no registrable part: itself. */
+	snprintf(out, outsz, "%s", reg != NULL ? reg : domain);
+}
+
+static int
+aligned(const struct dmarc_lib *lib, const char *a, const char *b,
+    int strict)
+{
+	char oa[256], ob[256];
+
+	if (strcasecmp(a, b) == 0)
+		return 1;
+	if (strict || *a == '\0' || *b == '\0')
+		return 0;
+	dmarc_org_domain(lib, a, oa, sizeof(oa));
+	dmarc_org_domain(lib, b, ob, sizeof(ob));
+	return strcasecmp(oa, ob) == 0;
+}
+
+enum found { FOUND, NOTHING, STOP_NONE, TEMP };
+
+/* The DMARC record at _dmarc.<domain>. */
+static enum found
+fetch(struct dmarc_lib *lib, const char *domain, struct dmarc_record *rec,
+    char *why, size_t whysz)
+{
+	char name[300], err[300], **txt;
+	size_t n, count = 0;
+	enum dmarc_parse last = DMARC_REC_NOT_DMARC;
+	enum dns_status st;
+
+	snprintf(name, sizeof(name), "_dmarc.%s", domain);
+	st = dns_txt(lib->dns, name, &txt, &n, err, sizeof(err));
+	if (st == DNS_TEMPFAIL) {
+		snprintf(why, whysz, "DNS: %.150s", err);
+		return TEMP;
+	}
+	if (st != DNS_OK)
+		return NOTHING;
+	for (size_t i = 0; i < n; i++) {
+		struct dmarc_record r;
+		enum dmarc_parse pr = dmarc_record_parse(txt[i], &r);
+		if (pr == DMARC_REC_NOT_DMARC)
+			continue;
+		count++;
+		last = pr;
+		*rec = r;
+	}
+	dns_txt_free(txt);
+	if (count == 0)
+		return NOTHING;
+	if (count > 1) {
+		snprintf(why, whysz, "%zu DMARC records at %.150s", count,
+		    name);
+		return STOP_NONE;
+	}
+	if (last == DMARC_REC_INVALID) {
+		snprintf(why, whysz, "unusable DMARC record at %.150s", name);
+		return STOP_NONE;
+	}
+	return FOUND;
+}
+
+static enum dmarc_policy
+step_down(enum dmarc_policy p)
+{
+	return p == DMARC_P_REJECT ? DMARC_P_QUARANTINE : DMARC_P_NONE;
+}
+
+/* One Author Domain. */
+static void
+check_domain(struct dmarc_lib *lib, const struct message *m,
+    const char *from, unsigned sample, struct dmarc_verdict *v)
+{
+	struct dmarc_record rec;
+	char org[256], why[200] = "";
+	enum found f;
+	int dkim_ok = 0, spf_ok = 0;
+	const struct spf_verdict *spf;
+
+	memset(v, 0, sizeof(*v));
+	v->evaluated = 1;
+	snprintf(v->from_domain, sizeof(v->from_domain), "%s", from);
+	dmarc_org_domain(lib, from, org, sizeof(org));
+
+	f = fetch(lib, from, &rec, why, sizeof(why));
+	snprintf(v->policy_domain, sizeof(v->policy_domain), "%s", from);
+	if (f == NOTHING && strcmp(org, from) != 0) {
+		f = fetch(lib, org, &rec, why, sizeof(why));
+		snprintf(v->policy_domain, sizeof(v->policy_domain), "%s", org);
+	}
+	if (f == NOTHING) {
+		/* The public suffix's own record, when it says psd=y. */
+		const char *suffix = psl_unregistrable_domain(lib->psl, from);
+		if (suffix != NULL && strcmp(suffix, org) != 0 &&
+		    strcmp(suffix, from) != 0) {
+			f = fetch(lib, suffix, &rec, why, sizeof(why));
+			if (f == FOUND && !rec.psd)
+				f = NOTHING;
+			snprintf(v->policy_domain, sizeof(v->policy_domain),
+			    "%s", suffix);
+		}
+	}
+	switch (f) {
+	case TEMP:
+		v->result = DMARC_R_TEMPERROR;
+		v->policy_domain[0] = '\0';
+		snprintf(v->reason, sizeof(v->reason), "%s", why);
+		return;
+	case NOTHING:
+	case STOP_NONE:
+		v->result = DMARC_R_NONE;
+		v->policy_domain[0] = '\0';
+		snprintf(v->reason, sizeof(v->reason), "%s", f == NOTHING ?
+		    "no DMARC record" : why);
+		return;
+	case FOUND:
+		break;
+	}
+
+	/* The policy that applies to this Author Domain. */
+	v->policy = rec.p;
+	if (strcasecmp(v->policy_domain, from) != 0) {
+		int nx = 0;
+		if (rec.np != DMARC_P_UNSET) {
+			struct dns_rrset rs;
+			char err[300];
+			nx = dns_rrset(lib->dns, from, RR_TYPE_A, &rs, err,
+			    sizeof(err)) == DNS_NXDOMAIN;
+			dns_rrset_free(&rs);
+		}
+		if (nx)
+			v->policy = rec.np;
+		else if (rec.sp != DMARC_P_UNSET)
+			v->policy = rec.sp;
+	}
+
+	for (size_t i = 0; i < m->ndkim && !dkim_ok; i++)
+		dkim_ok = strcmp(m->dkim[i].result, "pass") == 0 &&
+		    aligned(lib, m->dkim[i].domain, from, rec.adkim_strict);
+	/* MAIL FROM's result; HELO's only for the null sender (never the
+	 * HELO result standing in for MAIL FROM: CVE-2019-20790). */
+	spf = m->spf_mailfrom.checked ? &m->spf_mailfrom : &m->spf_helo;
+	spf_ok = spf->checked && spf->result == SPFR_PASS &&
+	    aligned(lib, spf->domain, from, rec.aspf_strict);
+
+	if (dkim_ok || spf_ok) {
+		v->result = DMARC_R_PASS;
+		v->disposition = DMARC_P_NONE;
+		snprintf(v->reason, sizeof(v->reason), "%s aligned",
+		    dkim_ok && spf_ok ? "DKIM and SPF" : dkim_ok ? "DKIM" :
+		    "SPF");
+		return;
+	}
+	v->result = DMARC_R_FAIL;
+	v->disposition = v->policy;
+	if (rec.testing) {
+		v->disposition = step_down(v->policy);
+		snprintf(v->reason, sizeof(v->reason), "%s", "no aligned "
+		    "pass; t=y: one step milder");
+	} else if (sample >= (unsigned)rec.pct) {
+		v->disposition = step_down(v->policy);
+		snprintf(v->reason, sizeof(v->reason), "no aligned pass; not "
+		    "sampled at pct=%d: one step milder", rec.pct);
+	} else
+		snprintf(v->reason, sizeof(v->reason), "%s",
+		    "no aligned DKIM or SPF pass");
+}
+
+/* Worse first: fail (stricter disposition first), temperror, none,
+ * pass. */
+static int
+rank(const struct dmarc_verdict *v)
+{
+	switch (v->result) {
+	case DMARC_R_FAIL:	return 10 + (int)v->disposition;
+	case DMARC_R_PERMERROR:	return 9;
+	case DMARC_R_TEMPERROR:	return 8;
+	case DMARC_R_NONE:	return 7;
+	case DMARC_R_PASS:	return 6;
+	}
+	return 0;
+}
+
+void
+dmarc_check(struct dmarc_lib *lib, const struct message *m, unsigned sample,
+    struct dmarc_verdict *out)
+{
+	struct from_result fr;
+	enum from_status fs = FROM_EMPTY;
+	size_t nfrom = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->evaluated = 1;
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		if (!header_name_is(m->hdrs[i].name, "From"))
+			continue;
+		if (nfrom++ == 0)
+			fs = from_parse(m->hdrs[i].value, m->hdrs[i].vlen, &fr);
+	}
+	if (nfrom == 0) {
+		out->result = DMARC_R_NONE;
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		    "no From header: no Author Domain");
+		return;
+	}
+	if (nfrom > 1) {
+		out->result = DMARC_R_PERMERROR;
+		snprintf(out->reason, sizeof(out->reason), "%zu From headers",
+		    nfrom);
+		return;
+	}
+	if (fs != FROM_OK) {
+		out->result = DMARC_R_PERMERROR;
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		    "From has no usable domain");
+		return;
+	}
+	for (size_t i = 0; i < fr.n; i++) {
+		struct dmarc_verdict v;
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcmp(fr.domain[i], fr.domain[j]) == 0;
+		if (dup)
+			continue;
+		check_domain(lib, m, fr.domain[i], sample, &v);
+		if (i == 0 || rank(&v) > rank(out))
+			*out = v;
+	}
+}

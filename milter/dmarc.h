@@ -1,0 +1,67 @@
+/*
+ * dmarc.h -- DMARC (RFC 7489) of incoming mail.
+ */
+#ifndef AUTHFILTER_DMARC_H
+#define AUTHFILTER_DMARC_H
+
+#include <stddef.h>
+
+struct dns;
+struct message;
+struct dmarc_lib;	/* one per runtime state: resolver + suffix list */
+
+enum dmarc_result {
+	DMARC_R_NONE, DMARC_R_PASS, DMARC_R_FAIL, DMARC_R_TEMPERROR,
+	DMARC_R_PERMERROR
+};
+
+enum dmarc_policy {
+	DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT
+};
+
+/* One policy record (RFC 7489 section 6.3), as parsed. */
+struct dmarc_record {
+	enum dmarc_policy p, sp, np;	/* sp, np: UNSET when absent */
+	int		 pct;		/* 0..100 */
+	int		 adkim_strict, aspf_strict;
+	int		 testing;	/* t=y (DMARCbis) */
+	int		 psd;		/* psd=y (DMARCbis) */
+};
+
+enum dmarc_parse {
+	DMARC_REC_OK,
+	DMARC_REC_NOT_DMARC,	/* does not start with v=DMARC1 */
+	DMARC_REC_INVALID	/* v=DMARC1, but unusable (no valid p
+				 * and no valid rua, a duplicate tag) */
+};
+
+struct dmarc_verdict {
+	enum dmarc_result result;
+	int		 evaluated;	/* 0: not inbound, nothing done */
+	char		 from_domain[256];	/* header.from */
+	char		 policy_domain[256];	/* where the record was */
+	enum dmarc_policy policy;	/* published p, sp or np that applies */
+	enum dmarc_policy disposition;	/* after pct / t=y; NONE on pass */
+	char		 reason[200];
+};
+
+/* A TXT record's text; pure, for unit tests. */
+enum dmarc_parse dmarc_record_parse(const char *txt, struct dmarc_record *);
+
+struct dmarc_lib *dmarc_lib_new(struct dns *, const char *psl_path,
+		    char *err, size_t errsz);
+void		 dmarc_lib_free(struct dmarc_lib *);
+
+/* The organizational domain of a (normalised) domain into out. */
+void		 dmarc_org_domain(const struct dmarc_lib *, const char *domain,
+		    char *out, size_t outsz);
+
+/* Evaluate a finished inbound message: its From header fields, its SPF
+ * verdicts and DKIM results.  sample is 0..99, compared with pct. */
+void		 dmarc_check(struct dmarc_lib *, const struct message *,
+		    unsigned sample, struct dmarc_verdict *);
+
+const char	*dmarc_result_name(enum dmarc_result);
+const char	*dmarc_policy_name(enum dmarc_policy);
+
+#endif

@@ -1,0 +1,93 @@
+/* Unit tests for milter/dmarc.c: the policy record (RFC 7489 6.3, 6.4;
+ * bad-input D1) and organizational domains (3.2, D5). */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "milter/dmarc.h"
+#include "t/tap.h"
+
+static struct dmarc_record r;
+
+/* "status p sp np pct adkim aspf t psd" for compact comparison */
+static const char *
+parse(const char *txt)
+{
+	static char buf[256];
+	const char *st[] = { "ok", "not-dmarc", "invalid" };
+	const char *pn[] = { "-", "none", "quarantine", "reject" };
+	enum dmarc_parse s = dmarc_record_parse(txt, &r);
+
+	if (s != DMARC_REC_OK)
+		return st[s];
+	snprintf(buf, sizeof(buf), "ok p=%s sp=%s np=%s pct=%d %c%c%s%s",
+	    pn[r.p], pn[r.sp], pn[r.np], r.pct, r.adkim_strict ? 's' : 'r',
+	    r.aspf_strict ? 's' : 'r', r.testing ? " t" : "",
+	    r.psd ? " psd" : "");
+	return buf;
+}
+
+int
+main(void)
+{
+	struct dmarc_lib *lib;
+	char err[512], org[256];
+
+	is_str(parse("v=DMARC1; p=reject"),
+	    "ok p=reject sp=- np=- pct=100 rr", "minimal record");
+	is_str(parse("v=DMARC1;p=quarantine;sp=none;np=reject;pct=25;"
+	    "adkim=s;aspf=s;t=y;psd=y"),
+	    "ok p=quarantine sp=none np=reject pct=25 ss t psd", "every tag");
+	is_str(parse("v = DMARC1 ;p = reject ;"),
+	    "ok p=reject sp=- np=- pct=100 rr", "white space around = and ;");
+	is_str(parse("v=DMARC1; p=Reject"), "ok p=reject sp=- np=- pct=100 rr",
+	    "policy values without regard to case");
+	is_str(parse("v=DMARC1; p=reject; foo=bar; x"),
+	    "ok p=reject sp=- np=- pct=100 rr", "unknown tags ignored (D1)");
+	is_str(parse("v=dmarc1; p=reject"), "not-dmarc",
+	    "v= value is exactly DMARC1");
+	is_str(parse("p=reject; v=DMARC1"), "not-dmarc", "v= must come first (D1)");
+	is_str(parse("v=DMARC1x; p=reject"), "not-dmarc", "v=DMARC1x is not it");
+	is_str(parse("some-verification=abc"), "not-dmarc", "other TXT");
+	is_str(parse("v=DMARC1; p=bogus"), "invalid",
+	    "bad p and no rua: no DMARC processing (D1)");
+	is_str(parse("v=DMARC1; p=bogus; rua=mailto:d@example.com"),
+	    "ok p=none sp=- np=- pct=100 rr", "bad p with a valid rua: p=none");
+	is_str(parse("v=DMARC1; rua=mailto:d@example.com"),
+	    "ok p=none sp=- np=- pct=100 rr", "no p with a valid rua: p=none");
+	is_str(parse("v=DMARC1"), "invalid", "no p, no rua");
+	is_str(parse("v=DMARC1; p=reject; sp=bogus"), "invalid",
+	    "bad sp and no rua (6.6.3 step 6)");
+	is_str(parse("v=DMARC1; p=reject; p=none"), "invalid",
+	    "duplicate tag: unusable, not the first one (D1)");
+	is_str(parse("v=DMARC1; p=reject; pct=500"),
+	    "ok p=reject sp=- np=- pct=100 rr", "pct out of range: 100 (D1)");
+	is_str(parse("v=DMARC1; p=reject; pct=-1"),
+	    "ok p=reject sp=- np=- pct=100 rr", "negative pct: 100");
+	is_str(parse("v=DMARC1; p=reject; pct=x"),
+	    "ok p=reject sp=- np=- pct=100 rr", "pct not a number: 100");
+	is_str(parse("v=DMARC1; p=reject; np=bogus"),
+	    "ok p=reject sp=- np=- pct=100 rr", "bad np ignored");
+	is_str(parse("v=DMARC1; p=reject; adkim=x"),
+	    "ok p=reject sp=- np=- pct=100 rr", "bad adkim: relaxed");
+
+	lib = dmarc_lib_new(NULL, "/usr/share/publicsuffix/public_suffix_list.dat",
+	    err, sizeof(err));
+	ok(lib != NULL, "the Debian public suffix list loads");
+	if (lib != NULL) {
+		dmarc_org_domain(lib, "mail.example.co.uk", org, sizeof(org));
+		is_str(org, "example.co.uk", "org domain under co.uk");
+		dmarc_org_domain(lib, "a.b.c.example.com", org, sizeof(org));
+		is_str(org, "example.com", "org domain of a deep name");
+		dmarc_org_domain(lib, "co.uk", org, sizeof(org));
+		is_str(org, "co.uk", "a public suffix is its own (D5)");
+		dmarc_org_domain(lib, "sub.example.tst", org, sizeof(org));
+		is_str(org, "example.tst", "unlisted TLD: one label below it");
+		dmarc_lib_free(lib);
+	}
+	ok(dmarc_lib_new(NULL, "/nonexistent/psl.dat", err, sizeof(err)) ==
+	    NULL && strstr(err, "public_suffix_list") != NULL,
+	    "a missing list is an error naming the setting");
+	return done_testing();
+}
