@@ -81,21 +81,17 @@ eom_ar_dmarc(const struct dmarc_verdict *v, struct ar_result *r)
 		    dmarc_policy_name(v->policy));
 }
 
-/* spf=, then one dkim= result per signature (RFC 8601 2.7.1), or
- * dkim=none. */
+/* spf=, one dkim= result for each of the first `shown` signatures
+ * (RFC 8601 2.7.1) or dkim=none, dmarc=. */
 static int
-eom_ar_value(const struct session *s, const struct config *cfg,
-    struct eom_plan *plan)
+eom_ar_build(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan, size_t shown)
 {
 	const struct message *m = &s->msg;
 	struct ar_result *res;
-	size_t n = 0, shown;
+	size_t n = 0;
 	int rc;
 
-	/* The parser side caps results per header; beyond that, one more
-	 * entry counts the signatures not listed, so none go unreported.
-	 * SPF takes one place. */
-	shown = m->ndkim < AR_MAX_RESULTS - 3 ? m->ndkim : AR_MAX_RESULTS - 3;
 	if ((res = calloc(shown + 3, sizeof(*res))) == NULL)
 		return -1;
 	if (m->spf_mailfrom.checked || m->spf_helo.checked)
@@ -134,6 +130,26 @@ eom_ar_value(const struct session *s, const struct config *cfg,
 	    cfg->authserv_id, res, n) < 0 ? -1 : 0;
 	free(res);
 	return rc;
+}
+
+/* The parser side caps results per header (AR_MAX_RESULTS): SPF, DMARC
+ * and one entry that counts the signatures not listed take three, so
+ * none go unreported.  When long d= values do not fit EOM_AR_MAX, fewer
+ * signatures are listed and more are counted: never a tempfail for the
+ * size of our own header. */
+static int
+eom_ar_value(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	size_t ndkim = s->msg.ndkim;
+	size_t shown = ndkim < AR_MAX_RESULTS - 3 ? ndkim : AR_MAX_RESULTS - 3;
+
+	for (;; shown--) {
+		if (eom_ar_build(s, cfg, plan, shown) == 0)
+			return 0;
+		if (shown == 0)
+			return -1;
+	}
 }
 
 int

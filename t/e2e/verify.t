@@ -185,6 +185,27 @@ t.is_((value.count("dkim=pass"), value.count("dkim=policy")), (10, 20),
       "50 signatures: 10 pass, 19 listed as policy, one entry for the rest")
 t.like(value, "(21 more signatures not listed)", "the last entry counts the rest")
 
+# 30 signatures with 240-octet d= values do not fit our 8 KiB header
+# whole: fewer are listed and the rest counted, the message is accepted
+# (it was a tempfail, for ever).
+longd = ".".join(["a" * 60] * 4)
+hdrs = [("DKIM-Signature", " v=1; a=rsa-sha256; c=relaxed/relaxed; d=%s%d; "
+         "s=sel%d; h=from; bh=AAAA; b=BBBB" % (longd[:236], i, i))
+        for i in range(30)] + [("From", " <a@example.net>"), ("Subject", " long")]
+mc = Milter("127.0.0.1", af.port)
+mc.connect(hostname="mx.example", ip="198.51.100.25")
+mc.helo()
+code, _ = mc.message(hdrs, body=b"x\r\n")
+ar = [v for _, n_, v in mc.inserted_headers() if n_ == "Authentication-Results"]
+mc.quit()
+value = ar[0] if ar else ""
+listed = value.count("header.d=")
+more = re.search(r"\((\d+) more signatures not listed\)", value)
+t.ok(code == b"c" and len(value) <= 8192 and more and
+     listed + int(more.group(1)) == 30,
+     "30 long-d= signatures: accepted, %d listed + the rest counted" % listed,
+     repr((code, len(value), value[-200:])))
+
 # A forged "pass" for our authserv-id is gone; our verdict stands.
 m = b"Authentication-Results: mx.test; dkim=pass header.d=bank.example\r\n" + \
     sign(msg("forged-ar").replace(b"lost", b"lost"), b"s2048", b"example.net", rsa2048) \
