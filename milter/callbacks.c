@@ -339,12 +339,28 @@ cb_eom(SMFICTX *ctx)
 		rc = tempfail(ctx, "out of memory at end of message");
 		goto out;
 	}
-	if (strcmp(plan.action, "tempfail") == 0) {
+	if (plan.policy.action == POLICY_REJECT ||
+	    plan.policy.action == POLICY_TEMPFAIL) {
 		eom_log(s, &plan);
-		smfi_setreply(ctx, "451", "4.3.0", "authfilter: cannot sign "
-		    "this message now, try again later");
-		rc = SMFIS_TEMPFAIL;
+		smfi_setreply(ctx, plan.policy.code, plan.policy.xcode,
+		    plan.policy.text);
+		rc = plan.policy.action == POLICY_REJECT ? SMFIS_REJECT :
+		    SMFIS_TEMPFAIL;
 		goto out;
+	}
+	if (plan.policy.action == POLICY_QUARANTINE &&
+	    smfi_quarantine(ctx, plan.policy.text) != MI_SUCCESS) {
+		rc = tempfail(ctx, "MTA refused to quarantine the message");
+		goto out;
+	}
+	if (plan.policy.action == POLICY_TAG) {
+		snprintf(value, sizeof(value), "%s%s", s->leadspc ? " " : "",
+		    plan.policy.text);
+		if (smfi_addheader(ctx, "X-Authfilter-Warning", value) !=
+		    MI_SUCCESS) {
+			rc = tempfail(ctx, "MTA refused our warning header");
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < plan.n_ar_delete; i++)
 		if (smfi_chgheader(ctx, "Authentication-Results",

@@ -53,6 +53,9 @@ struct setting {
 
 /* K_ENUM choices, in the order of the enum values they set. */
 static const char *const policy_modes[] = { "monitor", "enforce", NULL };
+static const char *const spf_fail_actions[] = { "accept", "tag", "quarantine",
+	"reject", NULL };
+static const char *const temperror_actions[] = { "accept", "tempfail", NULL };
 static const char *const log_formats[] = { "syslog", "json", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const sign_failures[] = { "tempfail", "accept", NULL };
@@ -93,6 +96,13 @@ static const struct setting settings[] = {
 	{ "dkim_max_signatures", "10", K_COUNT, F(dkim_max_signatures), 1, 50,
 	    NULL },
 	{ "sender_login_map", "", K_ABSPATH_OR_EMPTY, F(sender_login_map), 0, 0 , NULL },
+	{ "spf_fail_action", "tag", K_ENUM, F(spf_fail_action), 0, 0,
+	    spf_fail_actions },
+	{ "temperror_action", "accept", K_ENUM, F(temperror_action), 0, 0,
+	    temperror_actions },
+	{ "trusted_networks", "", K_NETLIST, F(trusted_networks), 0, 0, NULL },
+	{ "allow_from_domains", "", K_WORDLIST, F(allow_from_domains), 0, 0,
+	    NULL },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },
@@ -368,11 +378,12 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 		netlist_free(*(struct netlist **)field);
 		*(struct netlist **)field = nl;
 		return 0;
-	case K_WORDLIST:
-		free_words(cfg->submission_daemons, cfg->n_submission_daemons);
-		cfg->submission_daemons = split_words(v,
-		    &cfg->n_submission_daemons);
+	case K_WORDLIST: {
+		struct wordlist *wl = field;
+		free_words(wl->w, wl->n);
+		wl->w = split_words(v, &wl->n);
 		return 0;
+	}
 	case K_ENUM:
 		for (size_t i = 0; s->choices[i] != NULL; i++)
 			if (strcmp(v, s->choices[i]) == 0) {
@@ -649,7 +660,9 @@ config_free(struct config *cfg)
 	free(cfg->key_dir);
 	free(cfg->dns_resolver);
 	netlist_free(cfg->internal_networks);
-	free_words(cfg->submission_daemons, cfg->n_submission_daemons);
+	free_words(cfg->submission_daemons.w, cfg->submission_daemons.n);
+	free_words(cfg->allow_from_domains.w, cfg->allow_from_domains.n);
+	netlist_free(cfg->trusted_networks);
 	free(cfg->user);
 	free(cfg->pid_file);
 	free(cfg->sender_login_map);

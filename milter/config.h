@@ -21,6 +21,16 @@ struct config_errors {
 	size_t	  n;
 };
 
+/* A list of words (", " or white space between them). */
+struct wordlist {
+	char		**w;
+	size_t		  n;
+};
+
+enum spf_fail_action { SPF_FAIL_ACCEPT, SPF_FAIL_TAG, SPF_FAIL_QUARANTINE,
+	SPF_FAIL_REJECT };
+enum temperror_action { TEMPERROR_ACCEPT, TEMPERROR_TEMPFAIL };
+
 struct config {
 	char		*source;	/* file read, for messages */
 	char		*milter_socket;	/* libmilter form, e.g. inet:8891@127.0.0.1 */
@@ -28,8 +38,7 @@ struct config {
 	char		*key_dir;
 	char		*dns_resolver;	/* "" = system resolver */
 	struct netlist	*internal_networks;
-	char		**submission_daemons;
-	size_t		 n_submission_daemons;
+	struct wordlist	 submission_daemons;
 	enum policy_mode policy_mode;
 	enum log_format	 log_format;
 	char		*user;		/* "" = stay who we are */
@@ -47,6 +56,10 @@ struct config {
 	size_t		 dkim_max_signatures;
 	unsigned	 dns_timeout;		/* seconds */
 	enum sender_mismatch sender_mismatch_action;
+	enum spf_fail_action spf_fail_action;	/* SPF fail, no DMARC */
+	enum temperror_action temperror_action;	/* DMARC temperror */
+	struct netlist	*trusted_networks;	/* no enforcement */
+	struct wordlist	 allow_from_domains;	/* no enforcement */
 	char		**raw;		/* value as written, NULL = default */
 };
 

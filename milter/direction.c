@@ -32,8 +32,8 @@ direction_of(const struct config *cfg, const struct session *s,
 		return DIR_OUTBOUND;
 	}
 	if (s->daemon_name != NULL && s->daemon_name[0] != '\0')
-		for (size_t i = 0; i < cfg->n_submission_daemons; i++)
-			if (strcmp(cfg->submission_daemons[i],
+		for (size_t i = 0; i < cfg->submission_daemons.n; i++)
+			if (strcmp(cfg->submission_daemons.w[i],
 			    s->daemon_name) == 0) {
 				*why = "submission_daemon";
 				return DIR_OUTBOUND;

@@ -32,6 +32,7 @@
 #include "milter/dmarc.h"
 #include "milter/eom.h"
 #include "milter/log.h"
+#include "milter/netlist.h"
 #include "milter/sign.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
@@ -152,6 +153,53 @@ eom_ar_value(const struct session *s, const struct config *cfg,
 	}
 }
 
+/* 1 when domain is one of the list or below one of them. */
+static int
+domain_listed(const struct wordlist *wl, const char *domain)
+{
+	size_t dl = strlen(domain);
+
+	for (size_t i = 0; i < wl->n; i++) {
+		size_t l = strlen(wl->w[i]);
+		if (strcasecmp(wl->w[i], domain) == 0 || (dl > l &&
+		    domain[dl - l - 1] == '.' &&
+		    strcasecmp(domain + dl - l, wl->w[i]) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Inbound: the policy engine decides (policy/policy.c). */
+static void
+eom_policy(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	const struct message *m = &s->msg;
+	const struct spf_verdict *spf = m->spf_mailfrom.checked ?
+	    &m->spf_mailfrom : &m->spf_helo;
+	struct policy_in in = {
+		.inbound = 1,
+		.trusted_client = s->has_addr &&
+		    netlist_match(cfg->trusted_networks,
+		    (const struct sockaddr *)&s->client_addr),
+		.allowed_from = m->dmarc.from_domain[0] != '\0' &&
+		    domain_listed(&cfg->allow_from_domains,
+		    m->dmarc.from_domain),
+		.dmarc = &m->dmarc,
+		.spf = spf->checked ? spf->result : SPFR_NONE,
+		.spf_domain = spf->domain,
+	};
+	struct policy_rules rules = {
+		.enforce = cfg->policy_mode == POLICY_ENFORCE,
+		.spf_fail_action = (int)cfg->spf_fail_action,
+		.temperror_action = (int)cfg->temperror_action,
+	};
+
+	policy_decide(&in, &rules, &plan->policy);
+	if (!rules.enforce)
+		plan->would_action = policy_action_name(plan->policy.would);
+}
+
 int
 eom_plan_build(const struct session *s, const struct config *cfg,
     struct eom_plan *plan)
@@ -187,16 +235,26 @@ eom_plan_build(const struct session *s, const struct config *cfg,
 	if (plan->insert_ar && eom_ar_value(s, cfg, plan) != 0)
 		return -1;
 	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
-	plan->action = "accept";
 	if (plan->dir == DIR_INBOUND)
-		plan->reason = "no_policy_yet";
+		eom_policy(s, cfg, plan);
 	else if (m->sign_error != NULL) {
 		plan->signed_by[0] = '\0';
-		plan->reason = "sign_failed";
-		if (cfg->sign_failure_action == SIGN_FAIL_TEMPFAIL)
-			plan->action = "tempfail";
+		plan->policy.reason = "sign_failed";
+		if (cfg->sign_failure_action == SIGN_FAIL_TEMPFAIL) {
+			plan->policy.action = POLICY_TEMPFAIL;
+			snprintf(plan->policy.code, sizeof(plan->policy.code),
+			    "451");
+			snprintf(plan->policy.xcode, sizeof(plan->policy.xcode),
+			    "4.3.0");
+			snprintf(plan->policy.text, sizeof(plan->policy.text),
+			    "authfilter: cannot sign this message now, try "
+			    "again later");
+		}
 	} else
-		plan->reason = m->signer != NULL ? "signed" : "not_signed";
+		plan->policy.reason = m->signer != NULL ? "signed" :
+		    "not_signed";
+	plan->action = policy_action_name(plan->policy.action);
+	plan->reason = plan->policy.reason;
 	return 0;
 }
 
@@ -259,6 +317,7 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "sign_skip", m->sign_skip },
 		{ "sign_error", m->sign_error },
 		{ "action", plan->action },
+		{ "would_action", plan->would_action },
 		{ "reason", plan->reason },
 	};
 	log_record(LOG_INFO, f, sizeof(f) / sizeof(f[0]));

@@ -9,6 +9,7 @@
 #include "milter/config.h"
 #include "milter/direction.h"
 #include "milter/session.h"
+#include "policy/policy.h"
 
 /* Room for our header value; with results folded one per line this fits
  * the DKIM results of every signature we verify. */
@@ -26,8 +27,10 @@ struct eom_plan {
 	int		 insert_ar;	/* inbound mail gets our header */
 	char		 ar_value[EOM_AR_MAX];
 	char		 signed_by[512];	/* "domain/selector,..." */
-	const char	*action;	/* accept, tempfail */
+	struct policy_out policy;	/* action, reply, reason */
+	const char	*action;	/* its name, for the log */
 	const char	*reason;
+	const char	*would_action;	/* monitor mode: what enforce does */
 };
 
 int	eom_plan_build(const struct session *, const struct config *,

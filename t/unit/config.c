@@ -83,8 +83,8 @@ main(void)
 	    "setting replaces the default list");
 	is_int(cfg->policy_mode, POLICY_ENFORCE, "policy_mode=enforce "
 	    "without spaces");
-	is_int(cfg->n_submission_daemons, 2, "two submission daemons");
-	is_str(cfg->submission_daemons[1], "smtps", "second daemon");
+	is_int(cfg->submission_daemons.n, 2, "two submission daemons");
+	is_str(cfg->submission_daemons.w[1], "smtps", "second daemon");
 	is_int(cfg->max_header_bytes, 65536, "64k");
 	is_int(cfg->drain_timeout, 120, "2m");
 	out = nondefault(cfg);
