@@ -101,6 +101,8 @@ static const struct setting settings[] = {
 	{ "temperror_action", "accept", K_ENUM, F(temperror_action), 0, 0,
 	    temperror_actions },
 	{ "trusted_networks", "", K_NETLIST, F(trusted_networks), 0, 0, NULL },
+	{ "policy_overrides", "", K_ABSPATH_OR_EMPTY, F(policy_overrides), 0, 0,
+	    NULL },
 	{ "allow_from_domains", "", K_WORDLIST, F(allow_from_domains), 0, 0,
 	    NULL },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
@@ -667,6 +669,7 @@ config_free(struct config *cfg)
 	free(cfg->pid_file);
 	free(cfg->sender_login_map);
 	free(cfg->public_suffix_list);
+	free(cfg->policy_overrides);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);
@@ -681,4 +684,50 @@ config_print_nondefault(const struct config *cfg, FILE *fp)
 		if (cfg->raw[i] != NULL &&
 		    strcmp(cfg->raw[i], settings[i].def) != 0)
 			fprintf(fp, "%s = %s\n", settings[i].name, cfg->raw[i]);
+}
+
+char *
+config_read_file(const char *path, size_t max, const char *what,
+    struct config_errors *errs)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	size_t len;
+
+	if (fp == NULL) {
+		config_errors_add(errs, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	len = buf != NULL ? fread(buf, 1, max + 1, fp) : 0;
+	fclose(fp);
+	if (buf == NULL || len > max || memchr(buf, '\0', len) != NULL) {
+		config_errors_add(errs, "%s: not %s (too large or binary)",
+		    path, what);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+void
+config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
+{
+	unsigned lineno = 0;
+	char *line, *next;
+
+	/* strtok_r would skip empty lines; count lines by hand. */
+	for (line = text; line != NULL; line = next) {
+		char *p = line;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '#' && *p != '\0' && *p != '\r')
+			fn(arg, lineno, line);
+	}
 }

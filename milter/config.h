@@ -60,6 +60,7 @@ struct config {
 	enum temperror_action temperror_action;	/* DMARC temperror */
 	struct netlist	*trusted_networks;	/* no enforcement */
 	struct wordlist	 allow_from_domains;	/* no enforcement */
+	char		*policy_overrides;	/* "" = none */
 	char		**raw;		/* value as written, NULL = default */
 };
 
@@ -80,6 +81,14 @@ void		 config_errors_add(struct config_errors *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 /* Helpers shared with other parsers. */
+/* A whole small text file (at most max bytes, no NUL byte), or NULL with
+ * "PATH: problem" in errs; `what` names the kind of file. */
+char		*config_read_file(const char *path, size_t max, const char *what,
+		    struct config_errors *errs);
+/* fn(arg, line number, line) for each line of text (changed in place)
+ * that is neither blank nor a "#" comment. */
+void		 config_each_line(char *text, void (*fn)(void *, unsigned,
+		    char *), void *arg);
 int		 config_parse_duration(const char *s, unsigned *out);
 int		 config_parse_size(const char *s, size_t *out);
 

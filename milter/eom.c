@@ -27,12 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "milter/ar.h"
 #include "milter/dmarc.h"
 #include "milter/eom.h"
 #include "milter/log.h"
 #include "milter/netlist.h"
+#include "milter/state.h"
 #include "milter/sign.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
@@ -188,6 +190,9 @@ eom_policy(const struct session *s, const struct config *cfg,
 		.dmarc = &m->dmarc,
 		.spf = spf->checked ? spf->result : SPFR_NONE,
 		.spf_domain = spf->domain,
+		.override = m->dmarc.from_domain[0] != '\0' ?
+		    overrides_find(m->state->overrides, m->dmarc.from_domain,
+		    time(NULL)) : NULL,
 	};
 	struct policy_rules rules = {
 		.enforce = cfg->policy_mode == POLICY_ENFORCE,
@@ -196,8 +201,13 @@ eom_policy(const struct session *s, const struct config *cfg,
 	};
 
 	policy_decide(&in, &rules, &plan->policy);
-	if (!rules.enforce)
+	if (plan->policy.action != plan->policy.would ||
+	    (!rules.enforce && in.override == NULL))
 		plan->would_action = policy_action_name(plan->policy.would);
+	if (in.override != NULL)
+		snprintf(plan->override, sizeof(plan->override), "%s %s%s%s",
+		    in.override->domain, override_kind_name(in.override->kind),
+		    in.override->date[0] ? " until=" : "", in.override->date);
 }
 
 int
@@ -318,6 +328,7 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "sign_error", m->sign_error },
 		{ "action", plan->action },
 		{ "would_action", plan->would_action },
+		{ "override", plan->override[0] ? plan->override : NULL },
 		{ "reason", plan->reason },
 	};
 	log_record(LOG_INFO, f, sizeof(f) / sizeof(f[0]));

@@ -31,6 +31,7 @@ struct eom_plan {
 	const char	*action;	/* its name, for the log */
 	const char	*reason;
 	const char	*would_action;	/* monitor mode: what enforce does */
+	char		 override[300];	/* the policy_overrides line used */
 };
 
 int	eom_plan_build(const struct session *, const struct config *,

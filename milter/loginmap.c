@@ -113,14 +113,27 @@ fail:
 	return -1;
 }
 
+struct parse_ctx {
+	struct loginmap		*m;
+	const char		*src;
+	struct config_errors	*errs;
+};
+
+static void
+one_line(void *arg, unsigned lineno, char *line)
+{
+	struct parse_ctx *c = arg;
+
+	parse_line(c->m, c->src, lineno, line, c->errs);
+}
+
 struct loginmap *
 loginmap_parse(const char *src, const char *text, struct config_errors *errs)
 {
 	struct loginmap *m = calloc(1, sizeof(*m));
-	char *copy = strdup(text), *line, *save = NULL;
-	unsigned lineno = 0;
+	char *copy = strdup(text);
 	size_t before = errs->n;
-
+	struct parse_ctx c = { m, src, errs };
 
 	if (m == NULL || copy == NULL) {
 		free(m);
@@ -128,19 +141,7 @@ loginmap_parse(const char *src, const char *text, struct config_errors *errs)
 		config_errors_add(errs, "%s: out of memory", src);
 		return NULL;
 	}
-	/* strtok_r would skip empty lines; count lines by hand. */
-	for (line = copy; line != NULL; line = save) {
-		save = strchr(line, '\n');
-		if (save != NULL)
-			*save++ = '\0';
-		lineno++;
-		char *hash = line;
-		while (*hash == ' ' || *hash == '\t')
-			hash++;
-		if (*hash == '#' || *hash == '\0')
-			continue;
-		parse_line(m, src, lineno, line, errs);
-	}
+	config_each_line(copy, one_line, &c);
 	free(copy);
 	if (errs->n > before) {
 		loginmap_free(m);
@@ -152,27 +153,12 @@ loginmap_parse(const char *src, const char *text, struct config_errors *errs)
 struct loginmap *
 loginmap_load(const char *path, struct config_errors *errs)
 {
-	FILE *fp = fopen(path, "r");
+	char *buf = config_read_file(path, LOGINMAP_MAX_BYTES, "a login map",
+	    errs);
 	struct loginmap *m;
-	char *buf;
-	size_t len;
 
-	if (fp == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if (buf == NULL)
 		return NULL;
-	}
-	buf = malloc(LOGINMAP_MAX_BYTES + 1);
-	len = buf != NULL ? fread(buf, 1, LOGINMAP_MAX_BYTES + 1, fp) : 0;
-	fclose(fp);
-	if (buf == NULL || len > LOGINMAP_MAX_BYTES ||
-	    memchr(buf, '\0', len) != NULL) {
-		config_errors_add(errs, "%s: not a login map (too large or "
-		    "binary)", path);
-		free(buf);
-		return NULL;
-	}
-	buf[len] = '\0';
 	m = loginmap_parse(path, buf, errs);
 	free(buf);
 	return m;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -34,6 +35,7 @@
 #include "milter/session.h"
 #include "milter/state.h"
 #include "milter/version.h"
+#include "policy/overrides.h"
 
 #define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
 
@@ -225,8 +227,12 @@ main(int argc, char **argv)
 	if (test || nondefault) {
 		if (nondefault)
 			config_print_nondefault(st->cfg, stdout);
-		else
+		else {
 			printf("%s: OK\n", path);
+			/* Expired lines are not errors: they just stopped. */
+			overrides_report_expired(st->overrides, time(NULL),
+			    stdout);
+		}
 		state_release(st);
 		return 0;
 	}

@@ -24,6 +24,7 @@
 #include "milter/sign.h"
 #include "milter/state.h"
 #include "milter/dmarc.h"
+#include "policy/overrides.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
 
@@ -48,6 +49,7 @@ state_free(struct af_state *st)
 	verify_lib_free(st->verify);
 	spf_lib_free(st->spf);
 	dmarc_lib_free(st->dmarc);
+	overrides_free(st->overrides);
 	dns_free(st->dns);
 	loginmap_free(st->logins);
 	keystore_free(st->keys);
@@ -72,6 +74,10 @@ state_build(const char *path, struct config_errors *errs)
 		goto fail;
 	if (*st->cfg->sender_login_map != '\0' &&
 	    (st->logins = loginmap_load(st->cfg->sender_login_map,
+	    errs)) == NULL)
+		goto fail;
+	if (*st->cfg->policy_overrides != '\0' &&
+	    (st->overrides = overrides_load(st->cfg->policy_overrides,
 	    errs)) == NULL)
 		goto fail;
 	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,

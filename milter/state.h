@@ -15,6 +15,7 @@ struct dns;
 struct verify_lib;
 struct spf_lib;
 struct dmarc_lib;
+struct overrides;
 
 struct af_state {
 	struct config	*cfg;
@@ -25,6 +26,7 @@ struct af_state {
 	struct verify_lib *verify;	/* DKIM verification, over dns */
 	struct spf_lib	*spf;		/* SPF, over dns */
 	struct dmarc_lib *dmarc;	/* DMARC, over dns, with the PSL */
+	struct overrides *overrides;	/* policy_overrides, NULL if unset */
 	unsigned	 refs;		/* guarded by the state lock */
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };

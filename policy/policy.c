@@ -24,6 +24,11 @@
  *
  *	policy_mode = monitor turns every action into accept and keeps the
  *	enforced one in `would`, for the log (would_action=...).
+ *
+ *	A line of policy_overrides for the From domain (found by the caller
+ *	for the current time) changes the mode (monitor, enforce) or
+ *	replaces what a DMARC failure leads to (accept, quarantine,
+ *	reject) for that domain.
  */
 #include "buildconf.h"
 
@@ -54,6 +59,28 @@ set(struct policy_out *o, enum policy_action a, const char *reason,
 	o->reason = reason;
 	snprintf(o->code, sizeof(o->code), "%s", code);
 	snprintf(o->xcode, sizeof(o->xcode), "%s", xcode);
+}
+
+/* A DMARC failure of a domain with an accept/quarantine/reject line in
+ * policy_overrides. */
+static void
+overridden(const struct override *ov, const char *from, struct policy_out *o)
+{
+	switch (ov->kind) {
+	case OVR_REJECT:
+		set(o, POLICY_REJECT, "override_reject", "550", "5.7.1");
+		snprintf(o->text, sizeof(o->text), "Message rejected: DMARC "
+		    "check of %s failed (local policy)", from);
+		break;
+	case OVR_QUARANTINE:
+		set(o, POLICY_QUARANTINE, "override_quarantine", "", "");
+		snprintf(o->text, sizeof(o->text), "DMARC check of %s failed "
+		    "(local policy)", from);
+		break;
+	default:
+		set(o, POLICY_ACCEPT, "override_accept", "", "");
+		break;
+	}
 }
 
 static void
@@ -89,6 +116,10 @@ enforced(const struct policy_in *in, const struct policy_rules *r,
 	}
 	switch (d->result) {
 	case DMARC_R_FAIL:
+		if (in->override != NULL && in->override->kind >= OVR_ACCEPT) {
+			overridden(in->override, from, o);
+			return;
+		}
 		if (d->disposition == DMARC_P_REJECT) {
 			set(o, POLICY_REJECT, "dmarc_reject", "550", "5.7.1");
 			snprintf(o->text, sizeof(o->text), "Message rejected: "
@@ -149,7 +180,13 @@ void
 policy_decide(const struct policy_in *in, const struct policy_rules *r,
     struct policy_out *o)
 {
+	int enforce = r->enforce;
+
 	memset(o, 0, sizeof(*o));
 	enforced(in, r, o);
-	o->action = r->enforce ? o->would : POLICY_ACCEPT;
+	if (in->override != NULL && in->override->kind == OVR_MONITOR)
+		enforce = 0;
+	else if (in->override != NULL && in->override->kind == OVR_ENFORCE)
+		enforce = 1;
+	o->action = enforce ? o->would : POLICY_ACCEPT;
 }

@@ -8,6 +8,7 @@
 
 #include "milter/dmarc.h"
 #include "milter/spf.h"
+#include "policy/overrides.h"
 
 enum policy_action {
 	POLICY_ACCEPT, POLICY_TAG, POLICY_QUARANTINE, POLICY_REJECT,
@@ -21,6 +22,7 @@ struct policy_in {
 	const struct dmarc_verdict *dmarc;
 	enum spf_result	 spf;		/* MAIL FROM, HELO for <> */
 	const char	*spf_domain;
+	const struct override *override;	/* for the From domain, or NULL */
 };
 
 struct policy_rules {

@@ -33,6 +33,10 @@ h.start_dns([
     txt("temp.example", "v=spf1 -all"),
     txt("partner.example", "v=spf1 -all"),
     txt("_dmarc.partner.example", "v=DMARC1; p=reject"),
+    txt("friend.example", "v=spf1 -all"),
+    txt("_dmarc.friend.example", "v=DMARC1; p=reject"),
+    txt("old.example", "v=spf1 -all"),
+    txt("_dmarc.old.example", "v=DMARC1; p=reject"),
 ], ['local-zone: "_dmarc.temp.example." refuse'])
 
 
@@ -59,9 +63,16 @@ def line_for(d, mark_sender):
 
 
 # ---- enforce ----
+overrides = os.path.join(h.tmp, "overrides")
+with open(overrides, "w") as f:
+    f.write("# domain  what  until  why\n"
+            "friend.example quarantine until=2999-12-31 DMARC being fixed\n"
+            "old.example accept until=2020-01-01 was being fixed\n")
+os.chmod(overrides, 0o644)
 af = h.start_authfilter({"policy_mode": "enforce", "spf_fail_action": "tag",
                          "temperror_action": "tempfail",
-                         "allow_from_domains": "partner.example"})
+                         "allow_from_domains": "partner.example",
+                         "policy_overrides": overrides})
 sink = h.start_sink()
 smtp = h.start_postfix(af.port, sink)
 
@@ -111,6 +122,23 @@ code, _ = h.send(smtp, message("partner.example", "pol-partner"),
                  sender="a@partner.example")
 t.ok(code == 250 and h.wait_delivered("pol-partner") is not None,
      "allow_from_domains: p=reject failure delivered")
+
+code, _ = h.send(smtp, message("friend.example", "pol-friend"),
+                 sender="a@friend.example")
+fl = line_for(af, "a@friend.example")
+t.ok(code == 250 and fl.get("action") == "quarantine" and
+     fl.get("override") == "friend.example quarantine until=2999-12-31",
+     "override quarantine beats the published p=reject, logged", repr(fl))
+code, _ = h.send(smtp, message("old.example", "pol-old"), sender="a@old.example")
+t.is_(code, 550, "an expired override no longer applies: p=reject enforced")
+chk = __import__("subprocess").run(
+    [__import__("harness").AUTHFILTER, "-t", "-c", af.conf],
+    capture_output=True, text=True)
+t.ok(chk.returncode == 0 and
+     "%s:3: override for old.example expired on 2020-01-01" % overrides
+     in chk.stdout and "friend.example" not in chk.stdout,
+     "authfilter -t lists the expired override, not the live one",
+     chk.stdout + chk.stderr)
 
 code, _ = h.send(smtp, "To: <r@mx.example>\nSubject: pol-nofrom\n\nno from\n",
                  sender="a@ok.example")

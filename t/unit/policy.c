@@ -174,6 +174,44 @@ main(void)
 	in.allowed_from = 1;
 	is_str(decide(), "reject/reject/from_unusable 550 5.7.1",
 	    "the allow list needs a From domain to match");
+	/* policy_overrides lines (found by the caller for now) */
+	{
+		struct override ov;
+		memset(&ov, 0, sizeof(ov));
+		fail_with(DMARC_P_REJECT, DMARC_P_REJECT);
+		ov.kind = OVR_MONITOR;
+		in.override = &ov;
+		is_str(decide(), "accept/reject/dmarc_reject 550 5.7.1",
+		    "override monitor beats enforce: accept, would reject");
+		fail_with(DMARC_P_QUARANTINE, DMARC_P_QUARANTINE);
+		rules.enforce = 0;
+		ov.kind = OVR_ENFORCE;
+		in.override = &ov;
+		is_str(decide(), "quarantine/quarantine/dmarc_quarantine  ",
+		    "override enforce beats monitor");
+		fail_with(DMARC_P_NONE, DMARC_P_NONE);
+		ov.kind = OVR_REJECT;
+		in.override = &ov;
+		is_str(decide(), "reject/reject/override_reject 550 5.7.1",
+		    "override reject beats a published p=none");
+		fail_with(DMARC_P_REJECT, DMARC_P_REJECT);
+		ov.kind = OVR_ACCEPT;
+		in.override = &ov;
+		is_str(decide(), "accept/accept/override_accept  ",
+		    "override accept beats a published p=reject");
+		fail_with(DMARC_P_REJECT, DMARC_P_REJECT);
+		ov.kind = OVR_QUARANTINE;
+		in.override = &ov;
+		is_str(decide(), "quarantine/quarantine/override_quarantine  ",
+		    "override quarantine beats a published p=reject");
+		reset();
+		dv.result = DMARC_R_PASS;
+		ov.kind = OVR_REJECT;
+		in.override = &ov;
+		is_str(decide(), "accept/accept/dmarc_pass  ",
+		    "an action override does not touch a DMARC pass");
+	}
+
 	fail_with(DMARC_P_REJECT, DMARC_P_REJECT);
 	in.inbound = 0;
 	is_str(decide(), "accept/accept/outbound  ", "outbound: accept");
