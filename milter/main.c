@@ -31,6 +31,7 @@
 #include "milter/config.h"
 #include "milter/daemon.h"
 #include "milter/log.h"
+#include "milter/report.h"
 #include "milter/runloop.h"
 #include "milter/session.h"
 #include "milter/state.h"
@@ -51,6 +52,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: authfilter [-c FILE] [-f] [-t | -n | -V]\n"
+	    "       authfilter report [--since YYYY-MM-DD] LOGFILE...\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -t       check the configuration and exit\n"
@@ -207,6 +209,8 @@ main(int argc, char **argv)
 	struct config_errors errs = { 0 };
 	struct af_state *st;
 
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 2, argv + 2, stdout);
 	while ((ch = getopt(argc, argv, "c:fntV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
