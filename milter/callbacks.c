@@ -353,7 +353,9 @@ cb_eom(SMFICTX *ctx)
 		rc = tempfail(ctx, "MTA refused to quarantine the message");
 		goto out;
 	}
-	if (plan.policy.action == POLICY_TAG) {
+	if (plan.policy.action == POLICY_TAG ||
+	    (plan.policy.action == POLICY_QUARANTINE &&
+	    s->msg.state->cfg->quarantine_tag)) {
 		snprintf(value, sizeof(value), "%s%s", s->leadspc ? " " : "",
 		    plan.policy.text);
 		if (smfi_addheader(ctx, "X-Authfilter-Warning", value) !=

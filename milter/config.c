@@ -100,6 +100,7 @@ static const struct setting settings[] = {
 	    spf_fail_actions },
 	{ "temperror_action", "accept", K_ENUM, F(temperror_action), 0, 0,
 	    temperror_actions },
+	{ "quarantine_tag", "no", K_ENUM, F(quarantine_tag), 0, 0, yes_no },
 	{ "trusted_networks", "", K_NETLIST, F(trusted_networks), 0, 0, NULL },
 	{ "policy_overrides", "", K_ABSPATH_OR_EMPTY, F(policy_overrides), 0, 0,
 	    NULL },

@@ -58,6 +58,7 @@ struct config {
 	enum sender_mismatch sender_mismatch_action;
 	enum spf_fail_action spf_fail_action;	/* SPF fail, no DMARC */
 	enum temperror_action temperror_action;	/* DMARC temperror */
+	int		 quarantine_tag;	/* held mail gets the header */
 	struct netlist	*trusted_networks;	/* no enforcement */
 	struct wordlist	 allow_from_domains;	/* no enforcement */
 	char		*policy_overrides;	/* "" = none */

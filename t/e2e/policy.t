@@ -72,7 +72,8 @@ os.chmod(overrides, 0o644)
 af = h.start_authfilter({"policy_mode": "enforce", "spf_fail_action": "tag",
                          "temperror_action": "tempfail",
                          "allow_from_domains": "partner.example",
-                         "policy_overrides": overrides})
+                         "policy_overrides": overrides,
+                         "quarantine_tag": "yes"})
 sink = h.start_sink()
 smtp = h.start_postfix(af.port, sink)
 
@@ -102,6 +103,11 @@ held = h.queue_listing()
 t.ok(re.search(r"^[0-9A-F]+!", held, re.M) is not None,
      "the message waits on Postfix's hold queue (postqueue -p shows !)", held)
 t.ok(h.wait_delivered("pol-quar", timeout=3) is None, "and is not delivered")
+qid = re.search(r"^([0-9A-F]+)!", held, re.M)
+shown = h.postfix("postcat", "-hq", qid.group(1)).stdout if qid else ""
+t.like(shown,
+       "X-Authfilter-Warning: DMARC policy of quar.example says quarantine",
+       "quarantine_tag = yes: the held message carries the reason")
 
 code, _ = h.send(smtp, message("temp.example", "pol-temp"), sender="a@temp.example")
 t.is_(code, 451, "DMARC lookup REFUSED, temperror_action = tempfail: 451")
