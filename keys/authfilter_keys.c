@@ -310,7 +310,8 @@ resolver(struct ctx *c)
 {
 	char err[512];
 	struct dns *d = dns_new(c->cfg->dns_resolver, c->cfg->dns_timeout * 1000,
-	    err, sizeof(err));
+	    (unsigned)c->cfg->dns_retries, c->cfg->dns_trust_anchor, err,
+	    sizeof(err));
 
 	if (d == NULL)
 		fail("%s", err);

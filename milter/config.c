@@ -106,6 +106,9 @@ static const struct setting settings[] = {
 	    NULL },
 	{ "allow_from_domains", "", K_WORDLIST, F(allow_from_domains), 0, 0,
 	    NULL },
+	{ "dns_trust_anchor", "", K_ABSPATH_OR_EMPTY, F(dns_trust_anchor), 0, 0,
+	    NULL },
+	{ "dns_retries", "3", K_COUNT, F(dns_retries), 0, 10, NULL },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },
@@ -671,6 +674,7 @@ config_free(struct config *cfg)
 	free(cfg->sender_login_map);
 	free(cfg->public_suffix_list);
 	free(cfg->policy_overrides);
+	free(cfg->dns_trust_anchor);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

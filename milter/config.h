@@ -62,6 +62,8 @@ struct config {
 	struct netlist	*trusted_networks;	/* no enforcement */
 	struct wordlist	 allow_from_domains;	/* no enforcement */
 	char		*policy_overrides;	/* "" = none */
+	char		*dns_trust_anchor;	/* "" = no DNSSEC validation */
+	size_t		 dns_retries;		/* resends per server */
 	char		**raw;		/* value as written, NULL = default */
 };
 

@@ -162,10 +162,12 @@ resolve_bounded(struct dns *d, const char *name, int type,
 }
 
 struct dns *
-dns_new(const char *spec, unsigned timeout_ms, char *err, size_t errsz)
+dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
+    const char *trust_anchor, char *err, size_t errsz)
 {
 	struct dns *d;
 	pthread_condattr_t ca;
+	char num[16];
 	int rc;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
@@ -198,6 +200,21 @@ dns_new(const char *spec, unsigned timeout_ms, char *err, size_t errsz)
 	} else if ((rc = ub_ctx_resolvconf(d->ctx, NULL)) != 0 ||
 	    (rc = ub_ctx_hosts(d->ctx, NULL)) != 0) {
 		snprintf(err, errsz, "system resolver: %s", ub_strerror(rc));
+		dns_free(d);
+		return NULL;
+	}
+	/* Resends of a query that got no answer (unbound's
+	 * outbound-msg-retry); dns_timeout still bounds the whole query. */
+	snprintf(num, sizeof(num), "%u", retries);
+	if ((rc = ub_ctx_set_option(d->ctx, "outbound-msg-retry:", num)) != 0) {
+		snprintf(err, errsz, "dns_retries: %s", ub_strerror(rc));
+		dns_free(d);
+		return NULL;
+	}
+	if (trust_anchor != NULL && *trust_anchor != '\0' &&
+	    (rc = ub_ctx_add_ta_file(d->ctx, trust_anchor)) != 0) {
+		snprintf(err, errsz, "dns_trust_anchor %s: %s", trust_anchor,
+		    ub_strerror(rc));
 		dns_free(d);
 		return NULL;
 	}
@@ -240,7 +257,7 @@ dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
 		ub_resolve_free(res);
 		return DNS_TEMPFAIL;
 	}
-	if (res->answer_packet == NULL || res->answer_len <= 0 ||
+	if (res->bogus || res->answer_packet == NULL || res->answer_len <= 0 ||
 	    (size_t)res->answer_len > bufsz ||
 	    (res->rcode != 0 && !res->nxdomain))
 		st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, timeout, too big */
@@ -307,6 +324,10 @@ resolve_classified(struct dns *d, const char *name, int type,
 	if (rc != 0 || *res == NULL) {
 		snprintf(err, errsz, "%s: %s", name, rc != 0 ? ub_strerror(rc) :
 		    "no answer within dns_timeout");
+		st = DNS_TEMPFAIL;
+	} else if ((*res)->bogus) {
+		snprintf(err, errsz, "%s: DNSSEC validation failed: %s", name,
+		    (*res)->why_bogus != NULL ? (*res)->why_bogus : "bogus");
 		st = DNS_TEMPFAIL;
 	} else if ((*res)->nxdomain) {
 		snprintf(err, errsz, "%s: no such name", name);

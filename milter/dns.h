@@ -17,8 +17,12 @@ enum dns_status {
 
 /* spec "" uses the system's resolvers (/etc/resolv.conf, /etc/hosts);
  * "ADDR" or "ADDR@PORT" sends every query there.  A query that has no
- * answer after timeout_ms is DNS_TEMPFAIL.  NULL + err on failure. */
-struct dns	*dns_new(const char *spec, unsigned timeout_ms, char *err,
+ * answer after timeout_ms is DNS_TEMPFAIL.  trust_anchor "" does no
+ * DNSSEC validation; a file of DS/DNSKEY records (e.g. the root key of
+ * Debian's dns-root-data) turns it on: bogus answers are DNS_TEMPFAIL,
+ * secure ones say so.  NULL + err on failure. */
+struct dns	*dns_new(const char *spec, unsigned timeout_ms,
+		    unsigned retries, const char *trust_anchor, char *err,
 		    size_t errsz);
 void		 dns_free(struct dns *);
 

@@ -104,7 +104,10 @@ eom_ar_build(const struct session *s, const struct config *cfg,
 		struct ar_result *r = &res[n++];
 		snprintf(r->method, sizeof(r->method), "dkim");
 		snprintf(r->result, sizeof(r->result), "%s", d->result);
-		snprintf(r->comment, sizeof(r->comment), "%s", d->reason);
+		/* DNSSEC status of the key record (dns_trust_anchor). */
+		snprintf(r->comment, sizeof(r->comment), "%s%s%s", d->reason,
+		    d->dnssec && d->reason[0] ? "; " : "",
+		    d->dnssec ? "key DNSSEC-validated" : "");
 		if (d->domain[0] != '\0')
 			ar_result_prop(r, "header", "d", d->domain);
 		if (d->selector[0] != '\0')

@@ -83,7 +83,8 @@ state_build(const char *path, struct config_errors *errs)
 	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,
 	    sizeof(err))) == NULL ||
 	    (st->dns = dns_new(st->cfg->dns_resolver,
-	    st->cfg->dns_timeout * 1000, err, sizeof(err))) == NULL ||
+	    st->cfg->dns_timeout * 1000, (unsigned)st->cfg->dns_retries,
+	    st->cfg->dns_trust_anchor, err, sizeof(err))) == NULL ||
 	    (st->verify = verify_lib_new(st->dns,
 	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL ||
 	    (st->spf = spf_lib_new(st->dns, st->cfg->authserv_id, err,

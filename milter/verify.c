@@ -322,6 +322,7 @@ verifier_finish(struct verifier *v, struct dkim_result *out, size_t max)
 			r->b[0] = '\0';
 		r->b[sizeof(r->b) - 1] = '\0';
 		classify(v->h, sigs[i], r);
+		r->dnssec = dkim_sig_getdnssec(sigs[i]) == DKIM_DNSSEC_SECURE;
 	}
 	why = v->h != NULL ? dkim_geterror(v->h) : NULL;
 	for (; n < max; n++) {

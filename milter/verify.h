@@ -20,6 +20,7 @@ struct dkim_result {
 	char	 alg[24];	/* header.a */
 	char	 b[9];		/* header.b: first 8 characters */
 	char	 reason[128];	/* why, for the AR comment */
+	int	 dnssec;	/* the key record was DNSSEC-validated */
 };
 
 struct verify_lib *verify_lib_new(struct dns *d, unsigned max_sigs,

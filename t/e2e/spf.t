@@ -113,7 +113,11 @@ af = h.start_authfilter({"dns_timeout": "2s"}, name="af-pf")
 sink = h.start_sink()
 smtp = h.start_postfix(af.port, sink)
 for dom, want in (("lo-ok.example", "spf=pass"), ("lo.example", "spf=fail"),
-                  ("soft.example", "spf=softfail")):
+                  ("soft.example", "spf=softfail"),
+                  ("neutral.example", "spf=neutral"),
+                  ("nospf.example", "spf=none"),
+                  ("twice.example", "spf=permerror"),
+                  ("brokendns.example", "spf=temperror")):
     mark = "spf-%s" % dom
     h.send(smtp, "From: <a@%s>\nSubject: %s\n\nbody\n" % (dom, mark),
            sender="a@%s" % dom)
