@@ -8,6 +8,8 @@
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
  *	  check [DOMAIN...]
+ *	  rotate DOMAIN [--alg rsa|ed25519|both] [--every D] [--grace D]
+ *	  retire | revoke | remove DOMAIN SELECTOR [--force]
  * DESCRIPTION
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
  *	configuration (the same parser as authfilter -t).  New keys start
@@ -31,10 +33,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
 #include <openssl/crypto.h>
 
 #include "keys/keygen.h"
 #include "keys/keystore.h"
+#include "keys/rotate.h"
 #include "milter/dns.h"
 #include "milter/from.h"
 
@@ -57,7 +64,12 @@ usage(void)
 	    "  list\n"
 	    "  dns DOMAIN SELECTOR\n"
 	    "  activate DOMAIN SELECTOR [--force]\n"
-	    "  check [DOMAIN...]\n");
+	    "  check [DOMAIN...]\n"
+	    "  rotate DOMAIN [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
+	    "         [--grace D] [--remove-after D] [--now]\n"
+	    "  retire DOMAIN SELECTOR [--force]\n"
+	    "  revoke DOMAIN SELECTOR [--force] [--grace D]\n"
+	    "  remove DOMAIN SELECTOR [--force]\n");
 	exit(2);
 }
 
@@ -130,16 +142,18 @@ static const char *pub_names[] = { "published", "missing", "differs",
 
 /* What DNS serves for k compared with its public key p. */
 static enum pub
-dns_check(struct dns *d, const struct key *k, const char *p, char *err,
-    size_t errsz)
+dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
+    char *err, size_t errsz)
 {
 	char name[KEY_SELECTOR_MAX + KEY_DOMAIN_MAX + 16], **txt;
 	size_t n, dkim = 0, match = 0;
 	enum dns_status st;
+	unsigned t;
 
 	snprintf(name, sizeof(name), "%s._domainkey.%s", k->selector,
 	    k->domain);
-	st = dns_txt(d, name, &txt, &n, err, errsz);
+	st = dns_txt_ttl(d, name, &txt, &n, ttl != NULL ? ttl : &t, err,
+	    errsz);
 	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
 		return PUB_MISSING;
 	if (st != DNS_OK)
@@ -181,18 +195,31 @@ tell_daemon(const struct ctx *c)
 	fclose(fp);
 }
 
+/* Fault injection for the crash tests: AF_KEYS_CRASH_AFTER=N ends the
+ * process after the Nth write to the store, as a power cut would. */
+static void
+crash_point(void)
+{
+	static int writes;
+	const char *e = getenv("AF_KEYS_CRASH_AFTER");
+
+	if (e != NULL && ++writes == atoi(e))
+		_exit(99);
+}
+
+static int create_key(struct ctx *, struct keystore *, const char *,
+    enum key_alg, unsigned, const char *, struct key *);
+
 static int
 cmd_new(struct ctx *c, int argc, char **argv)
 {
 	char domain[KEY_DOMAIN_MAX + 1], sel[KEY_SELECTOR_MAX + 1] = "";
-	char err[512], date[16], *pem, *p = NULL, *rec = NULL, *line = NULL;
 	struct config_errors errs = { 0 };
 	struct keystore *ks;
 	struct key k;
 	unsigned bits = 2048;
 	enum key_alg alg = KEY_RSA;
-	time_t now = time(NULL);
-	int rc = 1;
+	int rc;
 
 	if (argc < 1 || norm_domain(argv[0], domain, sizeof(domain)) != 0)
 		return argc < 1 ? (usage(), 2) :
@@ -219,6 +246,33 @@ cmd_new(struct ctx *c, int argc, char **argv)
 		config_errors_clear(&errs);
 		return 1;
 	}
+	if (sel[0] != '\0' && !key_valid_selector(sel)) {
+		fail("\"%s\" is not a valid selector (letters, digits, '-', "
+		    "'_', dots between labels)", sel);
+		keystore_free(ks);
+		return 1;
+	}
+	rc = create_key(c, ks, domain, alg, bits, sel, &k) == 0 ? 0 : 1;
+	if (rc == 0)
+		printf("publish this record in DNS, then run: authfilter-keys "
+		    "activate %s %s\n", domain, k.selector);
+	keystore_free(ks);
+	return rc;
+}
+
+/* A new pending key for domain in the store (selector sel, or a dated
+ * one when sel is empty); prints the record to publish.  0 or -1. */
+static int
+create_key(struct ctx *c, struct keystore *ks, const char *domain,
+    enum key_alg alg, unsigned bits, const char *sel_arg, struct key *out)
+{
+	char err[512], date[16], sel[KEY_SELECTOR_MAX + 1], *pem;
+	char *p = NULL, *rec = NULL, *line = NULL;
+	struct key k;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	snprintf(sel, sizeof(sel), "%s", sel_arg);
 	if (sel[0] == '\0') {
 		/* r20261123 / e20261123, then -2, -3 on the same day */
 		strftime(date, sizeof(date), "%Y%m%d", gmtime(&now));
@@ -227,8 +281,7 @@ cmd_new(struct ctx *c, int argc, char **argv)
 		for (int n = 2; keystore_find(ks, domain, sel) != NULL; n++)
 			snprintf(sel, sizeof(sel), "%c%s-%d",
 			    alg == KEY_RSA ? 'r' : 'e', date, n);
-	} else if (!key_valid_selector(sel))
-		goto out_msg_sel;
+	}
 	if (keystore_find(ks, domain, sel) != NULL) {
 		fail("%s/%s already exists", domain, sel);
 		goto out;
@@ -246,29 +299,24 @@ cmd_new(struct ctx *c, int argc, char **argv)
 	k.created = now;
 	if ((p = keygen_public_b64(pem, strlen(pem), err, sizeof(err))) == NULL ||
 	    keystore_write_private(c->key_dir, &k, pem, c->owner, err,
-	    sizeof(err)) != 0 ||
+	    sizeof(err)) != 0 || (crash_point(), 0) ||
 	    keystore_write_state(c->key_dir, &k, c->owner, err, sizeof(err)) != 0) {
 		fail("%s", err);
 		free_secret(pem);
 		goto out;
 	}
 	free_secret(pem);
+	crash_point();
 	rec = keygen_record(alg, p);
 	line = keygen_zone_line(domain, sel, rec);
 	printf("created %s %s (%s, %u bits), state pending: it signs nothing "
-	    "yet\npublish this record in DNS, then run: authfilter-keys "
-	    "activate %s %s\n%s\n", domain, sel, key_alg_name(alg), k.bits,
-	    domain, sel, line);
+	    "yet\n%s\n", domain, sel, key_alg_name(alg), k.bits, line);
+	*out = k;
 	rc = 0;
-	goto out;
-out_msg_sel:
-	fail("\"%s\" is not a valid selector (letters, digits, '-', '_', "
-	    "dots between labels)", sel);
 out:
 	free(p);
 	free(rec);
 	free(line);
-	keystore_free(ks);
 	return rc;
 }
 
@@ -337,7 +385,8 @@ cmd_list(struct ctx *c)
 		const char *dns = "no-key-file";
 
 		if ((p = public_of(c, k, err, sizeof(err))) != NULL)
-			dns = pub_names[dns_check(d, k, p, err, sizeof(err))];
+			dns = pub_names[dns_check(d, k, p, NULL, err,
+			    sizeof(err))];
 		free(p);
 		snprintf(age, sizeof(age), "%ldd",
 		    (long)((now - k->created) / 86400));
@@ -409,7 +458,7 @@ cmd_activate(struct ctx *c, int argc, char **argv)
 			fail("%s", err);
 		goto out;
 	}
-	st = dns_check(d, k, p, err, sizeof(err));
+	st = dns_check(d, k, p, NULL, err, sizeof(err));
 	if (st != PUB_OK && !force) {
 		fail("DNS does not serve the key of %s %s (%s%s%s); publish the "
 		    "record from \"authfilter-keys dns %s %s\" and try again, "
@@ -480,7 +529,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			problems++;
 			continue;
 		}
-		enum pub st = dns_check(d, k, p, err, sizeof(err));
+		enum pub st = dns_check(d, k, p, NULL, err, sizeof(err));
 		free(p);
 		if (st != PUB_OK) {
 			printf("%s %s (%s): DNS record %s%s%s\n", k->domain,
@@ -504,6 +553,387 @@ cmd_check(struct ctx *c, int argc, char **argv)
 	dns_free(d);
 	keystore_free(ks);
 	return problems > 0;
+}
+
+/* Write a key's state file; counts as a write for crash_point(). */
+static int
+save(struct ctx *c, const struct key *k)
+{
+	char err[512];
+
+	if (keystore_write_state(c->key_dir, k, c->owner, err,
+	    sizeof(err)) != 0)
+		return fail("%s", err), -1;
+	crash_point();
+	return 0;
+}
+
+static void
+print_date(const char *what, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("%s%s", what, buf);
+}
+
+/* The revocation record: the selector stays, its key is empty. */
+static void
+print_revoked_record(const struct key *k)
+{
+	char rec[64], *line;
+
+	snprintf(rec, sizeof(rec), "v=DKIM1; k=%s; p=", key_alg_short(k->alg));
+	line = keygen_zone_line(k->domain, k->selector, rec);
+	printf("%s\n", line);
+	free(line);
+}
+
+/* Serialise rotations: a second one fails at once. */
+static int
+take_lock(struct ctx *c)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir(c->key_dir, 0755) != 0 && errno != EEXIST)
+		return fail("%s: %s", c->key_dir, strerror(errno)), -1;
+	snprintf(path, sizeof(path), "%s/.rotate.lock", c->key_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return fail("%s: %s", path, strerror(errno)), -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return fail("another authfilter-keys rotate is running (%s)",
+		    path), -1;
+	}
+	return fd;		/* held until exit */
+}
+
+enum { ROT_EXIT_NOTHING = 0, ROT_EXIT_ERROR = 1, ROT_EXIT_ADVANCED = 3,
+	ROT_EXIT_WAITING = 4 };
+
+/* One domain and algorithm: plan, then carry out each step. */
+static int
+rotate_one(struct ctx *c, struct keystore *ks, struct dns *d,
+    const char *domain, enum key_alg alg, unsigned bits,
+    const struct rot_policy *pol, int *advanced, int *waiting,
+    int *signing_changed)
+{
+	enum rot_dns *dns = calloc(ks->n + 1, sizeof(*dns));
+	unsigned *ttl = calloc(ks->n + 1, sizeof(*ttl));
+	struct rot_step steps[64];
+	char err[512], *p, *rec, *line;
+	time_t now = time(NULL);
+	size_t ns;
+	int rc = 0;
+
+	if (dns == NULL || ttl == NULL) {
+		free(dns);
+		free(ttl);
+		return fail("out of memory"), -1;
+	}
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct key *k = &ks->keys[i];
+		if (k->state != KEY_PENDING || k->alg != alg ||
+		    strcmp(k->domain, domain) != 0)
+			continue;
+		err[0] = '\0';
+		if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+			fail("%s", err);
+			rc = -1;
+			goto out;
+		}
+		enum pub st = dns_check(d, k, p, &ttl[i], err, sizeof(err));
+		free(p);
+		if (st == PUB_DNS_ERROR) {
+			fail("DNS lookup for %s %s failed: %s", k->domain,
+			    k->selector, err);
+			rc = -1;
+			goto out;
+		}
+		dns[i] = st == PUB_OK ? ROT_DNS_SERVED : ROT_DNS_NOT_SERVED;
+	}
+	ns = rotate_plan(ks->keys, ks->n, domain, alg, dns, ttl, now, pol,
+	    steps, sizeof(steps) / sizeof(steps[0]));
+	for (size_t i = 0; i < ns && rc == 0; i++) {
+		struct key *k = steps[i].kind == ROT_CREATE ? NULL :
+		    &ks->keys[steps[i].key];
+		struct key nk;
+		switch (steps[i].kind) {
+		case ROT_CREATE:
+			if (create_key(c, ks, domain, alg, bits, "", &nk) != 0)
+				rc = -1;
+			else
+				printf("publish it; a later run activates it "
+				    "once DNS has served it for its TTL\n");
+			*advanced = 1;
+			break;
+		case ROT_SEEN:
+			k->published = now;
+			k->ttl = ttl[steps[i].key];
+			rc = save(c, k);
+			printf("%s %s: DNS serves the record; ", domain,
+			    k->selector);
+			print_date("it can be activated from ",
+			    now + (time_t)k->ttl);
+			printf(" (its TTL)\n");
+			*waiting = 1;
+			break;
+		case ROT_UNSEEN:
+			k->published = 0;
+			rc = save(c, k);
+			printf("%s %s: DNS no longer serves the record\n",
+			    domain, k->selector);
+			break;
+		case ROT_WAIT:
+			print_date("", now);
+			printf(": %s %s waits for the TTL of its record\n",
+			    domain, k->selector);
+			*waiting = 1;
+			break;
+		case ROT_WAIT_DNS:
+			if ((p = public_of(c, k, err, sizeof(err))) != NULL) {
+				rec = keygen_record(k->alg, p);
+				line = keygen_zone_line(k->domain, k->selector,
+				    rec);
+				printf("%s %s is pending: DNS does not serve "
+				    "its record yet; publish:\n%s\n", domain,
+				    k->selector, line);
+				free(line);
+				free(rec);
+				free(p);
+			}
+			*waiting = 1;
+			break;
+		case ROT_ACTIVATE:
+			k->state = KEY_ACTIVE;
+			k->activated = now;
+			rc = save(c, k);
+			printf("%s %s is active: it signs from the next "
+			    "reload\n", domain, k->selector);
+			*advanced = *signing_changed = 1;
+			break;
+		case ROT_RETIRE:
+			k->state = KEY_RETIRING;
+			k->retired = now;
+			rc = save(c, k);
+			printf("%s %s is retiring: it no longer signs; keep its "
+			    "record published until ", domain, k->selector);
+			print_date("", now + pol->grace);
+			printf("\n");
+			*advanced = *signing_changed = 1;
+			break;
+		case ROT_REVOKE:
+			k->state = KEY_REVOKED;
+			k->revoked = now;
+			rc = save(c, k);
+			printf("%s %s is revoked: replace its record with\n",
+			    domain, k->selector);
+			print_revoked_record(k);
+			*advanced = 1;
+			break;
+		case ROT_REMOVE:
+			if (keystore_remove(c->key_dir, k, err,
+			    sizeof(err)) != 0) {
+				fail("%s", err);
+				rc = -1;
+			} else {
+				crash_point();
+				printf("%s %s removed from the store; delete its "
+				    "record %s._domainkey.%s from DNS\n",
+				    domain, k->selector, k->selector, domain);
+			}
+			*advanced = 1;
+			break;
+		}
+	}
+out:
+	free(dns);
+	free(ttl);
+	return rc;
+}
+
+/* rotate DOMAIN [--alg rsa|ed25519|both] [--bits N] [--every D]
+ *        [--grace D] [--remove-after D] [--now] */
+static int
+cmd_rotate(struct ctx *c, int argc, char **argv)
+{
+	char domain[KEY_DOMAIN_MAX + 1];
+	struct rot_policy pol = { 180 * 86400, 7 * 86400, 7 * 86400, 0 };
+	int want_rsa = 1, want_ed = 0, advanced = 0, waiting = 0;
+	int signing_changed = 0, lock, rc = 0;
+	unsigned bits = 2048, v;
+	struct keystore *ks;
+	struct dns *d;
+
+	if (argc < 1)
+		usage();
+	if (norm_domain(argv[0], domain, sizeof(domain)) != 0)
+		return fail("\"%s\" is not a domain name", argv[0]);
+	for (int i = 1; i < argc; i++) {
+		time_t *dur = NULL;
+		if (strcmp(argv[i], "--alg") == 0 && i + 1 < argc) {
+			i++;
+			want_rsa = strcmp(argv[i], "rsa") == 0 ||
+			    strcmp(argv[i], "both") == 0;
+			want_ed = strcmp(argv[i], "ed25519") == 0 ||
+			    strcmp(argv[i], "both") == 0;
+			if (!want_rsa && !want_ed)
+				return fail("--alg: rsa, ed25519 or both");
+			continue;
+		}
+		if (strcmp(argv[i], "--now") == 0) {
+			pol.now = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--bits") == 0 && i + 1 < argc) {
+			bits = (unsigned)strtoul(argv[++i], NULL, 10);
+			continue;
+		}
+		if (strcmp(argv[i], "--every") == 0)
+			dur = &pol.every;
+		else if (strcmp(argv[i], "--grace") == 0)
+			dur = &pol.grace;
+		else if (strcmp(argv[i], "--remove-after") == 0)
+			dur = &pol.remove_after;
+		if (dur == NULL || i + 1 >= argc)
+			usage();
+		if (config_parse_duration(argv[++i], &v) != 0)
+			return fail("%s: \"%s\" is not a duration (e.g. 7d, "
+			    "12h, 30s)", argv[i - 1], argv[i]);
+		*dur = (time_t)v;
+	}
+	if ((lock = take_lock(c)) < 0)
+		return ROT_EXIT_ERROR;
+	if ((ks = load_or_fail(c)) == NULL || (d = resolver(c)) == NULL) {
+		keystore_free(ks);
+		close(lock);
+		return ROT_EXIT_ERROR;
+	}
+	if (want_rsa && rotate_one(c, ks, d, domain, KEY_RSA, bits, &pol,
+	    &advanced, &waiting, &signing_changed) != 0)
+		rc = ROT_EXIT_ERROR;
+	if (rc == 0 && want_ed) {
+		/* The RSA pass may have changed the store: read it again. */
+		keystore_free(ks);
+		if ((ks = load_or_fail(c)) == NULL ||
+		    rotate_one(c, ks, d, domain, KEY_ED25519, 256, &pol,
+		    &advanced, &waiting, &signing_changed) != 0)
+			rc = ROT_EXIT_ERROR;
+	}
+	if (signing_changed)
+		tell_daemon(c);
+	if (rc == 0)
+		rc = advanced ? ROT_EXIT_ADVANCED : waiting ?
+		    ROT_EXIT_WAITING : ROT_EXIT_NOTHING;
+	if (rc == ROT_EXIT_NOTHING)
+		printf("%s: nothing to do\n", domain);
+	dns_free(d);
+	keystore_free(ks);
+	close(lock);
+	return rc;
+}
+
+/* retire / revoke / remove DOMAIN SELECTOR [--force] [--grace D] */
+static int
+cmd_manual(struct ctx *c, const char *cmd, int argc, char **argv)
+{
+	struct keystore *ks;
+	struct key *k;
+	time_t now = time(NULL), grace = 7 * 86400;
+	int force = 0, rc = 1, lock;
+	unsigned v;
+
+	if (argc < 2)
+		usage();
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc &&
+		    config_parse_duration(argv[i + 1], &v) == 0) {
+			grace = (time_t)v;
+			i++;
+		} else
+			usage();
+	}
+	if ((lock = take_lock(c)) < 0)
+		return 1;
+	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL)
+		goto out;
+	if (strcmp(cmd, "retire") == 0) {
+		size_t others = 0;
+		for (size_t i = 0; i < ks->n; i++)
+			others += ks->keys[i].state == KEY_ACTIVE &&
+			    &ks->keys[i] != k &&
+			    strcmp(ks->keys[i].domain, k->domain) == 0;
+		if (k->state != KEY_ACTIVE) {
+			fail("%s %s is %s, not active", k->domain, k->selector,
+			    key_state_name(k->state));
+			goto out;
+		}
+		if (others == 0 && !force) {
+			fail("%s %s is the only active key of %s: mail would "
+			    "leave unsigned (use rotate, or --force)",
+			    k->domain, k->selector, k->domain);
+			goto out;
+		}
+		k->state = KEY_RETIRING;
+		k->retired = now;
+		if (save(c, k) != 0)
+			goto out;
+		printf("%s %s is retiring; keep its record published until ",
+		    k->domain, k->selector);
+		print_date("", now + grace);
+		printf("\n");
+		tell_daemon(c);
+	} else if (strcmp(cmd, "revoke") == 0) {
+		if (k->state == KEY_REVOKED) {
+			printf("%s %s is already revoked\n", k->domain,
+			    k->selector);
+			rc = 0;
+			goto out;
+		}
+		if (!force && (k->state != KEY_RETIRING ||
+		    now - k->retired < grace)) {
+			fail("%s %s is %s%s: mail it signed may still be on "
+			    "its way (use --force to revoke anyway)", k->domain,
+			    k->selector, key_state_name(k->state),
+			    k->state == KEY_RETIRING ? " within its grace "
+			    "period" : "");
+			goto out;
+		}
+		k->state = KEY_REVOKED;
+		k->revoked = now;
+		if (save(c, k) != 0)
+			goto out;
+		printf("%s %s is revoked: replace its record with\n", k->domain,
+		    k->selector);
+		print_revoked_record(k);
+		tell_daemon(c);
+	} else {
+		char err[512];
+		if (!force && k->state != KEY_REVOKED &&
+		    k->state != KEY_PENDING) {
+			fail("%s %s is %s: revoke it first (or --force)",
+			    k->domain, k->selector, key_state_name(k->state));
+			goto out;
+		}
+		if (keystore_remove(c->key_dir, k, err, sizeof(err)) != 0) {
+			fail("%s", err);
+			goto out;
+		}
+		printf("%s %s removed from the store; delete its record "
+		    "%s._domainkey.%s from DNS\n", k->domain, k->selector,
+		    k->selector, k->domain);
+	}
+	rc = 0;
+out:
+	keystore_free(ks);
+	close(lock);
+	return rc;
 }
 
 int
@@ -555,6 +985,11 @@ main(int argc, char **argv)
 		rc = cmd_activate(&c, n, rest);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(&c, n, rest);
+	else if (strcmp(cmd, "rotate") == 0)
+		rc = cmd_rotate(&c, n, rest);
+	else if (strcmp(cmd, "retire") == 0 || strcmp(cmd, "revoke") == 0 ||
+	    strcmp(cmd, "remove") == 0)
+		rc = cmd_manual(&c, cmd, n, rest);
 	else
 		usage();
 	config_free(c.cfg);

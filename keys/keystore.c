@@ -183,7 +183,12 @@ read_state(const char *path, struct key *k, struct config_errors *errs)
 		} else if (strcmp(name, "revoked") == 0) {
 			if (parse_time(val, &k->revoked) != 0)
 				goto badline;
-		} else {
+		} else if (strcmp(name, "published") == 0) {
+			if (parse_time(val, &k->published) != 0)
+				goto badline;
+		} else if (strcmp(name, "ttl") == 0)
+			k->ttl = (unsigned)strtoul(val, NULL, 10);
+		else {
 			config_errors_add(errs, "%s:%u: unknown name \"%.32s\"",
 			    path, lineno, name);
 			bad = 1;
@@ -539,7 +544,7 @@ keystore_write_state(const char *dir, const struct key *k, uid_t owner,
     char *err, size_t errsz)
 {
 	char ddir[4096], name[KEY_SELECTOR_MAX + 8], buf[1024];
-	char c[32], a[32], r[32], v[32];
+	char c[32], a[32], r[32], v[32], p[32];
 
 	if (domain_dir(dir, k->domain, ddir, sizeof(ddir), err, errsz) != 0)
 		return -1;
@@ -547,11 +552,13 @@ keystore_write_state(const char *dir, const struct key *k, uid_t owner,
 	format_time(k->activated, a, sizeof(a));
 	format_time(k->retired, r, sizeof(r));
 	format_time(k->revoked, v, sizeof(v));
+	format_time(k->published, p, sizeof(p));
 	snprintf(buf, sizeof(buf), "# written by authfilter-keys; do not "
 	    "edit\nalgorithm = %s\nbits = %u\nstate = %s\ncreated = %s\n"
-	    "activated = %s\nretired = %s\nrevoked = %s\nforced = %s\n",
+	    "activated = %s\nretired = %s\nrevoked = %s\nforced = %s\n"
+	    "published = %s\nttl = %u\n",
 	    key_alg_name(k->alg), k->bits, key_state_name(k->state), c, a, r,
-	    v, k->forced ? "yes" : "no");
+	    v, k->forced ? "yes" : "no", p, k->ttl);
 	snprintf(name, sizeof(name), "%s.state", k->selector);
 	return write_atomic(ddir, name, buf, 0644, owner, err, errsz);
 }
@@ -566,4 +573,30 @@ keystore_write_private(const char *dir, const struct key *k, const char *pem,
 		return -1;
 	snprintf(name, sizeof(name), "%s.pem", k->selector);
 	return write_atomic(ddir, name, pem, 0600, owner, err, errsz);
+}
+
+int
+keystore_remove(const char *dir, const struct key *k, char *err, size_t errsz)
+{
+	char path[4096];
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s.state", dir, k->domain,
+	    k->selector);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s.pem", dir, k->domain,
+	    k->selector);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, k->domain);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
 }

@@ -25,6 +25,8 @@ struct key {
 	unsigned	 bits;
 	enum key_state	 state;
 	time_t		 created, activated, retired, revoked;
+	time_t		 published;	/* pending: DNS first seen serving it */
+	unsigned	 ttl;		/* that record's TTL */
 	int		 forced;	/* activated with --force */
 	unsigned char	*pem;		/* private key, loaded when asked */
 	size_t		 pemlen;
@@ -57,6 +59,11 @@ int		 keystore_write_state(const char *dir, const struct key *,
 		    uid_t owner, char *err, size_t errsz);
 int		 keystore_write_private(const char *dir, const struct key *,
 		    const char *pem, uid_t owner, char *err, size_t errsz);
+
+/* Delete the state file (the key leaves the store), then the private
+ * key.  A crash between leaves a lone .pem, which the store ignores. */
+int		 keystore_remove(const char *dir, const struct key *, char *err,
+		    size_t errsz);
 
 const char	*key_alg_name(enum key_alg);	/* rsa-sha256, ed25519-sha256 */
 const char	*key_alg_short(enum key_alg);	/* rsa, ed25519 */

@@ -350,15 +350,26 @@ enum dns_status
 dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
     char *err, size_t errsz)
 {
+	unsigned ttl;
+
+	return dns_txt_ttl(d, name, txt, n, &ttl, err, errsz);
+}
+
+enum dns_status
+dns_txt_ttl(struct dns *d, const char *name, char ***txt, size_t *n,
+    unsigned *ttl, char *err, size_t errsz)
+{
 	struct ub_result *res = NULL;
 	enum dns_status st;
 	size_t count = 0;
 
 	*txt = NULL;
 	*n = 0;
+	*ttl = 0;
 	if ((st = resolve_classified(d, name, RR_TYPE_TXT, &res, err, errsz))
 	    != DNS_OK)
 		goto out;
+	*ttl = res->ttl > 0 ? (unsigned)res->ttl : 0;
 	while (res->data[count] != NULL)
 		count++;
 	if ((*txt = calloc(count + 1, sizeof(char *))) == NULL) {

@@ -30,6 +30,9 @@ void		 dns_free(struct dns *);
  * *txt is a NULL-terminated array for dns_txt_free(). */
 enum dns_status	 dns_txt(struct dns *, const char *name, char ***txt,
 		    size_t *n, char *err, size_t errsz);
+/* The same, with the records' TTL (seconds) in *ttl. */
+enum dns_status	 dns_txt_ttl(struct dns *, const char *name, char ***txt,
+		    size_t *n, unsigned *ttl, char *err, size_t errsz);
 void		 dns_txt_free(char **txt);
 
 /* The raw reply packet for (name, type, class IN) into buf: what

@@ -99,6 +99,16 @@ class Harness:
         self.sink_dir = None
         self.finished = False
         atexit.register(self.cleanup)
+        # A hung test must end, and its servers with it (atexit stops
+        # them by pid): SIGALRM raises in the main thread.
+        if not getattr(Harness, "_alarm_set", False):
+            Harness._alarm_set = True
+
+            def too_long(signum, frame):
+                raise TimeoutError("test file ran longer than %ss" % limit)
+            limit = int(os.environ.get("AF_TEST_TIMEOUT", "900"))
+            signal.signal(signal.SIGALRM, too_long)
+            signal.alarm(limit)
 
     # ---- environment for sanitizer builds ----
     def san_env(self):
@@ -123,7 +133,7 @@ class Harness:
 
     # ---- DNS: unbound answering only from local data ----
     @staticmethod
-    def unbound_conf(d, port, records, extra=()):
+    def unbound_conf(d, port, records, extra=(), control=None):
         lines = [
             "server:",
             "  interface: 127.0.0.1", "  port: %d" % port,
@@ -139,22 +149,32 @@ class Harness:
         for rr in records:
             lines.append("  local-data: '%s'" % rr.replace("'", "\\'"))
         lines += ["  " + x for x in extra]
-        lines += ["remote-control:", "  control-enable: no"]
+        if control:
+            # unbound-control over a unix socket: the test edits records
+            # while the daemon runs (dns_set / dns_remove).
+            lines += ["remote-control:", "  control-enable: yes",
+                      '  control-interface: "%s"' % control,
+                      "  control-use-cert: no"]
+        else:
+            lines += ["remote-control:", "  control-enable: no"]
         conf = os.path.join(d, "unbound.conf")
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         return conf
 
-    def start_dns(self, records, extra=()):
+    def start_dns(self, records, extra=(), control=False):
         """extra: more unbound server: lines, e.g. 'local-zone: "x." refuse'
-        for a zone whose queries get REFUSED."""
+        for a zone whose queries get REFUSED.  control: records can be
+        changed later with dns_set() / dns_remove()."""
         port = free_port()
         self.dns_runs = getattr(self, "dns_runs", 0) + 1
         d = os.path.join(self.tmp, "dns" if self.dns_runs == 1 else
                          "dns%d" % self.dns_runs)
         os.mkdir(d)
         self.dns_records = list(records)
-        conf = self.unbound_conf(d, port, records, extra)
+        ctl = os.path.join(d, "control.sock") if control else None
+        conf = self.unbound_conf(d, port, records, extra, ctl)
+        self.dns_conf = conf
         log = open(os.path.join(d, "unbound.log"), "w")
         proc = subprocess.Popen(["unbound", "-d", "-c", conf],
                                 stdout=log, stderr=subprocess.STDOUT)
@@ -174,6 +194,22 @@ class Harness:
         self.dns_port = port
         self.dns_proc = proc
         return port
+
+    def _unbound_control(self, *args):
+        r = subprocess.run(["unbound-control", "-c", self.dns_conf] +
+                           list(args), capture_output=True, text=True,
+                           timeout=10)
+        if r.returncode != 0 or "error" in r.stdout:
+            raise RuntimeError("unbound-control %s: %s%s" % (args, r.stdout,
+                                                             r.stderr))
+
+    def dns_set(self, rr):
+        """Add one record (local-data syntax) to the running server."""
+        self._unbound_control("local_data", rr)
+
+    def dns_remove(self, name):
+        """Remove every record of name from the running server."""
+        self._unbound_control("local_data_remove", name)
 
     def stop_dns(self):
         """Stop the unbound of the last start_dns(), by pid."""
@@ -385,10 +421,16 @@ class Harness:
                 i = j
         return "\n".join(lines[i:])
 
-    def delivered(self):
-        """Messages in the sink, as Postfix sent them (text, CRLF as LF)."""
+    def delivered(self, settle=0.3):
+        """Messages in the sink, as Postfix sent them (text, CRLF as LF).
+        smtp-sink writes a file as the data arrives: files that changed in
+        the last `settle` seconds may be incomplete and are left out."""
         out = []
+        now = time.time()
         for path in sorted(glob.glob(os.path.join(self.sink_dir, "*"))):
+            st = os.stat(path)
+            if st.st_size == 0 or now - st.st_mtime < settle:
+                continue
             with open(path, "rb") as f:
                 text = f.read().decode("latin-1").replace("\r\n", "\n")
             out.append(self._strip_sink(text))

@@ -170,7 +170,7 @@ main(void)
 	fputs("color = blue\n", fp);
 	fclose(fp);
 	ok(keystore_load(dir, 0, geteuid(), &errs) == NULL &&
-	    errs_has(&errs, "w1.state:10: unknown name \"color\"", 0),
+	    errs_has(&errs, "w1.state:12: unknown name \"color\"", 0),
 	    "unknown name in a state file named with its line");
 	config_errors_clear(&errs);
 	snprintf(path, sizeof(path), "%s/weak.example", dir);

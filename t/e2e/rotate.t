@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+# Key rotation (issue 8): messages go through a real Postfix the whole time
+# while `authfilter-keys rotate` runs its steps against the loopback DNS
+# server, which the test edits as an admin would (unbound-control).  Every
+# delivered message is verified by dkimpy against the DNS of that moment.
+# Then manual retire/revoke/remove refuse unsafe moves, two rotations
+# cannot run at once, and a crash after any write leaves a store the
+# daemon loads and the next run finishes.
+import fcntl
+import glob
+import os
+import re
+import subprocess
+import threading
+import time
+
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import AUTHFILTER, AUTHFILTER_KEYS, Harness  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+h = Harness(t)
+kd = os.path.join(h.tmp, "keys")
+pidf = os.path.join(h.tmp, "af.pid")
+h.start_dns([], control=True)
+base = {"user": "nobody", "key_dir": kd, "pid_file": pidf,
+        "dns_resolver": "127.0.0.1@%d" % h.dns_port}
+kconf = h.write_conf(base, "keys.conf")
+ROT = ["rotate", "example.org", "--every", "1d", "--grace", "3s",
+       "--remove-after", "3s"]
+
+
+def zone_rr(out, ttl=1):
+    """The record a command printed, as one local-data line."""
+    m = re.search(r'^(\S+) IN TXT \( (.*) \)$', out, re.M)
+    return "%s %d IN TXT %s" % (m.group(1), ttl, m.group(2)) if m else None
+
+
+def selector_of(out, word):
+    m = re.search(r"^(?:created )?example\.org (\S+)%s" % word, out, re.M)
+    return m.group(1) if m else None
+
+
+# An active key before mail starts flowing.
+rc, out, err = h.keys(kconf, "new", "example.org")
+sel1 = selector_of(out, " \\(")
+h.dns_set(zone_rr(out))
+rc, out, err = h.keys(kconf, "activate", "example.org", sel1)
+t.ok(rc == 0, "first key %s active" % sel1, err)
+
+af = h.start_authfilter(base)
+sink = h.start_sink()
+smtp = h.start_postfix(af.port, sink)
+
+results = []          # (selector, verified) per delivered message
+stop = threading.Event()
+lock = threading.Lock()
+
+
+def sender():
+    n = 0
+    while not stop.is_set():
+        n += 1
+        h.send(smtp, "From: <a@example.org>\r\nSubject: rot-%d\r\n\r\nx\r\n" % n,
+               sender="a@example.org", source="127.0.0.1")
+        time.sleep(0.2)
+
+
+def checker():
+    """Verify each message as soon as it is delivered (each sink file
+    once); after the sender stopped, until Postfix's queue is empty, for
+    at most 30 seconds more."""
+    done = set()
+    deadline = None
+    while True:
+        # Queue empty before the scan: everything is in the sink by then.
+        last = stop.is_set() and "is empty" in h.queue_listing()
+        if stop.is_set():
+            deadline = deadline or time.monotonic() + 30
+            last = last or time.monotonic() > deadline
+        for path in sorted(glob.glob(os.path.join(h.sink_dir, "*"))):
+            # smtp-sink writes as the data arrives: take a file once it
+            # has not changed for half a second (or at the very end).
+            st = os.stat(path)
+            if path in done or (not last and (
+                    st.st_size == 0 or time.time() - st.st_mtime < 0.5)):
+                continue
+            done.add(path)
+            with open(path, "rb") as f:
+                msg = h._strip_sink(f.read().decode("latin-1")
+                                    .replace("\r\n", "\n"))
+            s = re.search(r"\bs=([^;\s]+)", msg)
+            subj = re.search(r"^Subject: (.*)$", msg, re.M)
+            with lock:
+                results.append((s.group(1) if s else None,
+                                h.dkimpy_verify(msg),
+                                subj.group(1) if subj else msg[:300]))
+        if last:
+            return
+        time.sleep(0.05)
+
+
+threads = [threading.Thread(target=sender), threading.Thread(target=checker)]
+for th in threads:
+    th.start()
+time.sleep(1)
+
+
+def rotate(*extra):
+    return h.keys(kconf, *(ROT + list(extra)))
+
+
+rc, out, err = rotate()
+t.ok(rc == 0, "rotate: young active key, nothing to do (exit 0)", out + err)
+rc, out, err = rotate("--now")
+sel2 = selector_of(out, " \\(")
+t.ok(rc == 3 and sel2, "rotate --now: a pending key (exit 3 = advanced)", out + err)
+rr2 = zone_rr(out)
+rc, out, err = rotate()
+t.ok(rc == 4 and "does not serve" in out,
+     "rotate: pending key not in DNS: exit 4 (waiting), prints the record", out)
+h.dns_set(rr2)
+rc, out, err = rotate()
+t.ok(rc == 4 and "DNS serves the record" in out,
+     "rotate: record seen, waits for its TTL (exit 4)", out + err)
+time.sleep(1.5)
+rc, out, err = rotate()
+t.ok(rc == 3 and "%s is active" % sel2 in out and "%s is retiring" % sel1 in out,
+     "rotate after the TTL: new key active, old one retiring", out + err)
+t.like(out, "told authfilter", "the daemon was told to reload")
+time.sleep(2)
+rc, out, err = rotate()
+t.ok(rc == 0, "within grace: nothing to do", out + err)
+time.sleep(1.5)
+rc, out, err = rotate()
+t.ok(rc == 3 and "%s is revoked" % sel1 in out, "grace over: old key revoked",
+     out + err)
+revoked_rr = zone_rr(out)
+t.ok(revoked_rr is not None and revoked_rr.endswith('"v=DKIM1; k=rsa; p="'),
+     "the revocation record has an empty p=", revoked_rr)
+time.sleep(1)          # mail signed with the old key is delivered by now
+h.dns_set(revoked_rr)
+time.sleep(3)
+rc, out, err = rotate()
+t.ok(rc == 3 and "%s removed" % sel1 in out, "then removed from the store",
+     out + err)
+h.dns_remove("%s._domainkey.example.org" % sel1)
+time.sleep(1)
+stop.set()
+for th in threads:
+    th.join()
+
+sels = [s for s, _, _ in results]
+bad = [(s, v, subj) for s, v, subj in results if v != [True]]
+t.ok(len(results) >= 30, "%d messages delivered during the rotation" % len(results))
+t.ok(sel1 in sels and sel2 in sels and sels.index(sel2) > sels.index(sel1),
+     "signed first with the old key, then with the new", sels)
+t.is_(bad, [], "every delivered message verified against the DNS of that "
+      "moment")
+rc, out, err = h.keys(kconf, "list")
+t.ok(not re.search(r"\s%s\s" % re.escape(sel1), out) and
+     re.search(r"\s%s\s.* active" % re.escape(sel2), out),
+     "list: the new key active, the old one gone", out)
+
+# ---- manual steps refuse unsafe moves ----
+rc, out, err = h.keys(kconf, "retire", "example.org", sel2)
+t.ok(rc == 1 and "only active key" in err, "retire the only active key: refused",
+     err)
+rc, out, err = h.keys(kconf, "revoke", "example.org", sel2)
+t.ok(rc == 1 and "--force" in err, "revoke an active key: refused", err)
+rc, out, err = h.keys(kconf, "remove", "example.org", sel2)
+t.ok(rc == 1 and "revoke it first" in err, "remove an active key: refused", err)
+rc, out, err = h.keys(kconf, "new", "example.org", "--selector", "spare")
+h.keys(kconf, "activate", "example.org", "spare", "--force")
+rc, out, err = h.keys(kconf, "retire", "example.org", "spare")
+t.ok(rc == 0, "retire with another active key: done", err)
+rc, out, err = h.keys(kconf, "revoke", "example.org", "spare")
+t.ok(rc == 1 and "grace period" in err, "revoke within grace: refused", err)
+rc, out, err = h.keys(kconf, "revoke", "example.org", "spare", "--grace", "0s")
+t.ok(rc == 0, "revoke after (a zero) grace: done", err)
+rc, out, err = h.keys(kconf, "remove", "example.org", "spare")
+t.ok(rc == 0, "remove a revoked key: done", err)
+
+# ---- one rotation at a time ----
+fd = os.open(os.path.join(kd, ".rotate.lock"), os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+rc, out, err = rotate()
+t.ok(rc == 1 and "another authfilter-keys rotate is running" in err,
+     "a second rotation fails while the lock is held", err)
+os.close(fd)
+
+# ---- crash after each write: the store loads, the next run finishes ----
+conf_t = h.write_conf(base, "check.conf")
+
+
+def store_loads():
+    r = subprocess.run([AUTHFILTER, "-t", "-c", conf_t], capture_output=True,
+                       text=True)
+    return r.returncode == 0, r.stdout + r.stderr
+
+
+for crash in (1, 2, 3):
+    # a fresh pending key, already served and seen long enough: the next
+    # run activates it (write 1) and retires the current key (write 2);
+    # with crash 3 it gets through both.
+    rc, out, err = rotate("--now")
+    sel = selector_of(out, " \\(")
+    h.dns_set(zone_rr(out))
+    rotate()
+    time.sleep(1.2)
+    env = dict(os.environ, AF_KEYS_CRASH_AFTER=str(crash))
+    r = subprocess.run([AUTHFILTER_KEYS, "-c", kconf] + ROT,
+                       capture_output=True, text=True, env=env)
+    ok, why = store_loads()
+    t.ok(ok and r.returncode in ((99,) if crash < 3 else (3, 99)),
+         "crash after write %d of an activation (exit %d): the daemon loads "
+         "the store" % (crash, r.returncode), why)
+    rc, out, err = rotate()
+    rc2, out2, _ = h.keys(kconf, "list")
+    actives = re.findall(r"^example\.org\s+(\S+)\s+\S+\s+\d+\s+active", out2, re.M)
+    t.ok(actives == [sel], "crash %d: the next run leaves one active key, the "
+         "new one" % crash, out + out2)
+
+# creating: crash between the private key and its state file
+env = dict(os.environ, AF_KEYS_CRASH_AFTER="1")
+r = subprocess.run([AUTHFILTER_KEYS, "-c", kconf] + ROT +
+                   ["--now"], capture_output=True, text=True, env=env)
+ok, why = store_loads()
+t.ok(r.returncode == 99 and ok, "crash between key file and state file: the "
+     "store loads (the lone key file is ignored)", why)
+rc, out, err = rotate("--now")
+t.ok(rc == 3 and "created" in out, "and the next run creates the key", out + err)
+h.finish()
+t.done()
