@@ -101,7 +101,8 @@ def checker():
         time.sleep(0.05)
 
 
-threads = [threading.Thread(target=sender), threading.Thread(target=checker)]
+threads = [threading.Thread(target=sender, daemon=True),
+           threading.Thread(target=checker, daemon=True)]
 for th in threads:
     th.start()
 time.sleep(1)
