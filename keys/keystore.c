@@ -213,6 +213,7 @@ read_private(const char *path, struct key *k, uid_t owner,
 {
 	struct stat st;
 	ssize_t got;
+	unsigned char *pem = NULL;
 	EVP_PKEY *pkey;
 	BIO *bio;
 	int fd, ok = -1;
@@ -243,16 +244,15 @@ read_private(const char *path, struct key *k, uid_t owner,
 		    (long long)st.st_size);
 		goto out;
 	}
-	if ((k->pem = malloc((size_t)st.st_size + 1)) == NULL)
+	if ((pem = malloc((size_t)st.st_size + 1)) == NULL)
 		goto out;
-	got = read(fd, k->pem, (size_t)st.st_size);
+	got = read(fd, pem, (size_t)st.st_size);
 	if (got != st.st_size) {
 		config_errors_add(errs, "%s: short read", path);
 		goto out;
 	}
-	k->pem[got] = '\0';
-	k->pemlen = (size_t)got;
-	bio = BIO_new_mem_buf(k->pem, (int)k->pemlen);
+	pem[got] = '\0';
+	bio = BIO_new_mem_buf(pem, (int)got);
 	pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL,
 	    key_no_passphrase, NULL) : NULL;
 	BIO_free(bio);
@@ -270,7 +270,7 @@ read_private(const char *path, struct key *k, uid_t owner,
 		goto out;
 	}
 	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
-	EVP_PKEY_free(pkey);
+	k->pkey = pkey;		/* decoded once, signs every message */
 	if (k->alg == KEY_RSA && k->bits < KEY_RSA_MIN_BITS) {
 		config_errors_add(errs, "%s: RSA key of %u bits; at least %u "
 		    "are required", path, k->bits, KEY_RSA_MIN_BITS);
@@ -278,8 +278,19 @@ read_private(const char *path, struct key *k, uid_t owner,
 	}
 	ok = 0;
 out:
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, (size_t)st.st_size);
+	free(pem);
 	close(fd);
 	return ok;
+}
+
+/* The private key of k, freed (OpenSSL wipes it). */
+static void
+key_release(struct key *k)
+{
+	EVP_PKEY_free(k->pkey);
+	k->pkey = NULL;
 }
 
 static int
@@ -335,12 +346,12 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 			if (snprintf(path, sizeof(path), "%s/%s.pem", dpath,
 			    sel) >= (int)sizeof(path) ||
 			    read_private(path, &k, owner, errs) != 0) {
-				free(k.pem);
+				key_release(&k);
 				continue;
 			}
 		}
 		if (add_key(ks, &k) != 0)
-			free(k.pem);
+			key_release(&k);
 	}
 	closedir(dp);
 	return errs->n > before ? -1 : 0;
@@ -405,7 +416,8 @@ keystore_load(const char *dir, int private, uid_t owner,
 		keystore_free(ks);
 		return NULL;
 	}
-	qsort(ks->keys, ks->n, sizeof(*ks->keys), key_cmp);
+	if (ks->n > 1)		/* keys is NULL for an empty store */
+		qsort(ks->keys, ks->n, sizeof(*ks->keys), key_cmp);
 	return ks;
 }
 
@@ -414,11 +426,8 @@ keystore_free(struct keystore *ks)
 {
 	if (ks == NULL)
 		return;
-	for (size_t i = 0; i < ks->n; i++) {
-		if (ks->keys[i].pem != NULL)
-			OPENSSL_cleanse(ks->keys[i].pem, ks->keys[i].pemlen);
-		free(ks->keys[i].pem);
-	}
+	for (size_t i = 0; i < ks->n; i++)
+		key_release(&ks->keys[i]);
 	free(ks->keys);
 	free(ks->dir);
 	free(ks);
@@ -434,7 +443,7 @@ keystore_signers(const struct keystore *ks, const char *domain, int parents,
 	while (d != NULL && *d != '\0') {
 		for (size_t i = 0; ks != NULL && i < ks->n && n < max; i++)
 			if (ks->keys[i].state == KEY_ACTIVE &&
-			    ks->keys[i].pem != NULL &&
+			    ks->keys[i].pkey != NULL &&
 			    strcmp(ks->keys[i].domain, d) == 0)
 				out[n++] = &ks->keys[i];
 		/* The closest domain with keys signs; never a public suffix

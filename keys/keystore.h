@@ -28,8 +28,8 @@ struct key {
 	time_t		 published;	/* pending: DNS first seen serving it */
 	unsigned	 ttl;		/* that record's TTL */
 	int		 forced;	/* activated with --force */
-	unsigned char	*pem;		/* private key, loaded when asked */
-	size_t		 pemlen;
+	struct evp_pkey_st *pkey;	/* private key (EVP_PKEY), loaded
+					 * when asked */
 };
 
 struct keystore {

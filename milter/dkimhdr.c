@@ -7,7 +7,7 @@
  *	(Postfix stores lines without CR), and DKIM_LIBFLAGS_FIXCRLF covers
  *	only the body, so a folded header (a DKIM-Signature's b= above all)
  *	would not verify.  Every LF not already after a CR becomes CRLF
- *	here, for signing and verifying alike; the value keeps its leading
+ *	here, for verifying; the value keeps its leading
  *	white space (SMFIP_HDR_LEADSPC), as simple canonicalization needs.
  *
  *	libopendkim copies each header into a 64 KiB buffer but keeps the

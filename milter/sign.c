@@ -1,26 +1,30 @@
 /*
  * NAME
- *	sign -- DKIM signatures for outgoing mail (libopendkim)
+ *	sign -- DKIM signatures for outgoing mail
  * SYNOPSIS
  *	lib = sign_lib_new(ttl, err, sizeof(err));
  *	s = signer_new(lib, keys, n, queue_id, &msg, err, sizeof(err));
  *	signer_body(s, chunk, len, ...);	... for each body chunk
  *	signer_finish(s, &values, &n, ...);
  * DESCRIPTION
- *	Every active key of the author domain signs in one pass: each
- *	body chunk goes to every handle as it arrives, nothing is copied.
- *	Signatures use c=relaxed/relaxed, rsa-sha256 or ed25519-sha256
- *	(RFC 8463), no l=, t= always and x= when a TTL is set.
+ *	Every active key of the author domain signs in one pass.  Each body
+ *	chunk is canonicalized once and hashed once: all our signatures use
+ *	c=relaxed/relaxed and SHA-256, so rsa-sha256 and ed25519-sha256
+ *	(RFC 8463) share the body hash.  No l=, t= always, x= when a TTL is
+ *	set.  The keys were decoded when the store was loaded: decoding a
+ *	PEM key costs OpenSSL 3 more than an RSA signature and ten times an
+ *	Ed25519 one, and libopendkim (which still verifies) can only take
+ *	a key as PEM bytes, for every message.  Hence this signer of our
+ *	own: canonicalization (canon.c), the header text and the tag list;
+ *	the hashing and signing are OpenSSL's.
  *
  *	Signed header fields are those RFC 6376 section 5.4.1 recommends,
- *	when present.  The ones below in `oversign` are listed once more
- *	than they occur, so nobody can add a second From or Subject and
- *	keep the signature valid (RFC 6376 section 8.15).
- *
- *	libopendkim quirks handled here: header values from the MTA may
- *	carry bare LF in folding, so DKIM_LIBFLAGS_FIXCRLF is set; the
- *	signature it returns is folded with CRLF, which Postfix would keep
- *	as stray CRs, so they are removed.
+ *	when present, listed in message order; each listed name takes the
+ *	next instance from the bottom, as verifiers select them (5.4.2).
+ *	The ones in `oversign` are listed once more than they occur, so
+ *	nobody can add a second From or Subject and keep the signature
+ *	valid (RFC 6376 section 8.15); like libopendkim, that extra entry
+ *	is there even when the field is absent.
  */
 #include "buildconf.h"
 
@@ -28,11 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
+#include <strings.h>
+#include <time.h>
 
-#include <opendkim/dkim.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 
-#include "milter/dkimhdr.h"
+#include "milter/canon.h"
 #include "milter/sign.h"
 
 /* RFC 6376 5.4.1: "SHOULD be included in the signature, if present". */
@@ -51,50 +57,40 @@ static const char *oversign[] = {
 	"MIME-Version", "Content-Type", "Content-Transfer-Encoding", NULL
 };
 
+/* Folded lines stay under this many characters. */
+#define SIGN_LINE 76
+
 struct sign_lib {
-	DKIM_LIB	*lib;
+	unsigned	 ttl;
 };
 
 struct signer {
-	DKIM		*h[SIGN_MAX_KEYS];
+	const struct sign_lib *lib;
 	const struct key *key[SIGN_MAX_KEYS];
 	size_t		 n;
+	EVP_MD_CTX	*hdr;	/* SHA-256 of the selected canonical headers */
+	EVP_MD_CTX	*body;	/* SHA-256 of the canonical body */
+	struct canon_body cb;
+	char		*hlist;	/* h= value, folded */
+	int		 hash_error;
 };
 
 struct sign_lib *
 sign_lib_new(unsigned ttl, char *err, size_t errsz)
 {
 	struct sign_lib *sl = calloc(1, sizeof(*sl));
-	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
-	uint64_t ttl64 = ttl;
 
-	if (sl == NULL || (sl->lib = dkim_init(NULL, NULL)) == NULL) {
-		snprintf(err, errsz, "cannot initialise libopendkim");
-		free(sl);
+	if (sl == NULL) {
+		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	if (dkim_options(sl->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
-	    sizeof(flags)) != DKIM_STAT_OK ||
-	    dkim_options(sl->lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
-	    signhdrs, sizeof(char **)) != DKIM_STAT_OK ||
-	    dkim_options(sl->lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
-	    oversign, sizeof(char **)) != DKIM_STAT_OK ||
-	    (ttl > 0 && dkim_options(sl->lib, DKIM_OP_SETOPT,
-	    DKIM_OPTS_SIGNATURETTL, &ttl64, sizeof(ttl64)) != DKIM_STAT_OK)) {
-		snprintf(err, errsz, "libopendkim refused our signing options");
-		sign_lib_free(sl);
-		return NULL;
-	}
+	sl->ttl = ttl;
 	return sl;
 }
 
 void
 sign_lib_free(struct sign_lib *sl)
 {
-	if (sl == NULL)
-		return;
-	if (sl->lib != NULL)
-		dkim_close(sl->lib);
 	free(sl);
 }
 
@@ -103,18 +99,142 @@ signer_free(struct signer *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		dkim_free(s->h[i]);
+	EVP_MD_CTX_free(s->hdr);
+	EVP_MD_CTX_free(s->body);
+	free(s->hlist);
 	free(s);
 }
 
 static void
-lib_error(DKIM *h, DKIM_STAT st, const char *what, char *err, size_t errsz)
+digest_sink(void *arg, const void *buf, size_t len)
 {
-	const char *detail = h != NULL ? dkim_geterror(h) : NULL;
+	struct signer *s = arg;
 
-	snprintf(err, errsz, "%s: %s%s%s", what, dkim_getresultstr(st),
-	    detail != NULL && *detail ? ": " : "", detail ? detail : "");
+	if (EVP_DigestUpdate(s->body, buf, len) != 1)
+		s->hash_error = 1;
+}
+
+struct hdr_sink {
+	EVP_MD_CTX	*md;
+	int		 error;
+};
+
+static void
+hdr_sink(void *arg, const void *buf, size_t len)
+{
+	struct hdr_sink *h = arg;
+
+	if (EVP_DigestUpdate(h->md, buf, len) != 1)
+		h->error = 1;
+}
+
+/* A growing string. */
+struct str {
+	char	*p;
+	size_t	 len, cap;
+	int	 nomem;
+};
+
+static void
+str_add(struct str *b, const char *t, size_t n)
+{
+	if (b->nomem)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *g = realloc(b->p, cap);
+		if (g == NULL) {
+			b->nomem = 1;
+			return;
+		}
+		b->p = g;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, t, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+str_cat(struct str *b, const char *t)
+{
+	str_add(b, t, strlen(t));
+}
+
+/* Length of the text after the last line break. */
+static size_t
+str_col(const struct str *b)
+{
+	size_t i = b->len;
+
+	while (i > 0 && b->p[i - 1] != '\n')
+		i--;
+	return b->len - i;
+}
+
+static int
+listed(const char *name, const char **list)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcasecmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Add one name to the h= list, folding before it when the line is full. */
+static void
+hlist_add(struct str *h, const char *name)
+{
+	if (h->len > 0) {
+		str_cat(h, ":");
+		if (str_col(h) + strlen(name) + 1 > SIGN_LINE)
+			str_cat(h, "\n\t");
+	}
+	str_cat(h, name);
+}
+
+/* Choose the header fields, write the h= list, hash them (5.4.2: each
+ * listed name takes the next unused instance from the bottom). */
+static int
+select_headers(struct signer *s, const struct message *m)
+{
+	struct str h = { 0 };
+	struct hdr_sink sink = { .md = s->hdr };
+	unsigned char *used = calloc(m->nhdrs + 1, 1);
+	const char **names = calloc(m->nhdrs + 16, sizeof(*names));
+	size_t nnames = 0;
+
+	if (used == NULL || names == NULL) {
+		free(used);
+		free(names);
+		return -1;
+	}
+	for (size_t j = 0; j < m->nhdrs; j++)
+		if (listed(m->hdrs[j].name, signhdrs))
+			names[nnames++] = m->hdrs[j].name;
+	for (size_t i = 0; oversign[i] != NULL; i++)
+		names[nnames++] = oversign[i];
+	for (size_t i = 0; i < nnames; i++) {
+		hlist_add(&h, names[i]);
+		for (size_t j = m->nhdrs; j > 0; j--) {
+			const struct header *hd = &m->hdrs[j - 1];
+
+			if (used[j - 1] || strcasecmp(hd->name, names[i]) != 0)
+				continue;
+			used[j - 1] = 1;
+			canon_header(hd->name, hd->value, hd->vlen, 1,
+			    hdr_sink, &sink);
+			break;
+		}
+	}
+	free(used);
+	free(names);
+	if (h.nomem || sink.error) {
+		free(h.p);
+		return -1;
+	}
+	s->hlist = h.p;
+	return 0;
 }
 
 struct signer *
@@ -122,75 +242,167 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
     const char *jobid, const struct message *m, char *err, size_t errsz)
 {
 	struct signer *s = calloc(1, sizeof(*s));
-	DKIM_STAT st;
-	size_t bad;
 
-	if (s == NULL) {
-		snprintf(err, errsz, "out of memory");
+	(void)jobid;
+	if (s == NULL || (s->hdr = EVP_MD_CTX_new()) == NULL ||
+	    (s->body = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->hdr, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex(s->body, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errsz, "cannot start SHA-256");
+		signer_free(s);
 		return NULL;
 	}
+	s->lib = sl;
 	for (size_t i = 0; i < n && i < SIGN_MAX_KEYS; i++) {
-		s->h[i] = dkim_sign(sl->lib, (const unsigned char *)jobid, NULL,
-		    (dkim_sigkey_t)keys[i]->pem, (const unsigned char *)
-		    keys[i]->selector, (const unsigned char *)keys[i]->domain,
-		    DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
-		    keys[i]->alg == KEY_ED25519 ? DKIM_SIGN_ED25519SHA256 :
-		    DKIM_SIGN_RSASHA256, -1, &st);
-		if (s->h[i] == NULL) {
-			snprintf(err, errsz, "%s/%s: dkim_sign: %s",
-			    keys[i]->domain, keys[i]->selector,
-			    dkim_getresultstr(st));
+		if (keys[i]->pkey == NULL) {
+			snprintf(err, errsz, "%s/%s: private key not loaded",
+			    keys[i]->domain, keys[i]->selector);
 			signer_free(s);
 			return NULL;
 		}
-		s->key[i] = keys[i];
-		s->n++;
+		s->key[s->n++] = keys[i];
 	}
-	if ((st = dkimhdr_feed(s->h, s->n, m, 1, &bad)) != DKIM_STAT_OK) {
-		lib_error(s->h[bad], st, "headers", err, errsz);
-		goto fail;
+	if (select_headers(s, m) != 0) {
+		snprintf(err, errsz, "headers: out of memory or hash error");
+		signer_free(s);
+		return NULL;
 	}
+	canon_body_init(&s->cb, digest_sink, s);
 	return s;
-fail:
-	signer_free(s);
-	return NULL;
 }
 
 int
 signer_body(struct signer *s, const unsigned char *buf, size_t len,
     char *err, size_t errsz)
 {
-	DKIM_STAT st;
-
-	for (size_t i = 0; i < s->n; i++)
-		if ((st = dkim_body(s->h[i], (unsigned char *)buf, len)) !=
-		    DKIM_STAT_OK) {
-			lib_error(s->h[i], st, "dkim_body", err, errsz);
-			return -1;
-		}
+	canon_body_add(&s->cb, buf, len);
+	if (s->hash_error) {
+		snprintf(err, errsz, "body: hash error");
+		return -1;
+	}
 	return 0;
 }
 
-/* Drop CRs: libopendkim folds with CRLF, milters hand LF to the MTA. */
-static void
-strip_cr(char *s)
+/* Sign the SHA-256 digest of the header data: PKCS#1 v1.5 with SHA-256
+ * for RSA, PureEdDSA over the digest for Ed25519 (RFC 8463 3). */
+static int
+sign_digest(const struct key *k, const unsigned char *dg, size_t dglen,
+    unsigned char *sig, size_t *siglen)
 {
-	char *o = s;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_MD_CTX *mc = NULL;
+	int ok = 0;
 
-	for (; *s != '\0'; s++)
-		if (*s != '\r')
-			*o++ = *s;
-	*o = '\0';
+	if (k->alg == KEY_ED25519) {
+		ok = (mc = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestSignInit(mc, NULL, NULL, NULL, k->pkey) == 1 &&
+		    EVP_DigestSign(mc, sig, siglen, dg, dglen) == 1;
+		EVP_MD_CTX_free(mc);
+		return ok ? 0 : -1;
+	}
+	ok = (pc = EVP_PKEY_CTX_new(k->pkey, NULL)) != NULL &&
+	    EVP_PKEY_sign_init(pc) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+	    EVP_PKEY_sign(pc, sig, siglen, dg, dglen) == 1;
+	EVP_PKEY_CTX_free(pc);
+	return ok ? 0 : -1;
+}
+
+/* Append base64 text folded into lines of SIGN_LINE. */
+static void
+add_folded(struct str *b, const char *t)
+{
+	size_t len = strlen(t);
+
+	while (len > 0) {
+		size_t col = str_col(b), room;
+
+		if (col + 8 >= SIGN_LINE) {
+			str_cat(b, "\n\t");
+			col = 1;
+		}
+		room = SIGN_LINE - col;
+		if (room > len)
+			room = len;
+		str_add(b, t, room);
+		t += room;
+		len -= room;
+	}
+}
+
+/* One DKIM-Signature value for key k. */
+static char *
+sign_one(struct signer *s, const struct key *k,
+    const char *bh, time_t now, char *err, size_t errsz)
+{
+	struct str v = { 0 };
+	struct hdr_sink sink = { 0 };
+	unsigned char dg[EVP_MAX_MD_SIZE], sig[1024], b64[1400];
+	unsigned int dglen = 0;
+	size_t siglen = sizeof(sig);
+	char num[64];
+
+	str_cat(&v, "v=1; a=");
+	str_cat(&v, k->alg == KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	str_cat(&v, "; c=relaxed/relaxed; d=");
+	str_cat(&v, k->domain);
+	str_cat(&v, "; s=");
+	str_cat(&v, k->selector);
+	str_cat(&v, ";\n\tt=");
+	snprintf(num, sizeof(num), "%lld", (long long)now);
+	str_cat(&v, num);
+	if (s->lib->ttl > 0) {
+		snprintf(num, sizeof(num), "; x=%lld",
+		    (long long)now + (long long)s->lib->ttl);
+		str_cat(&v, num);
+	}
+	str_cat(&v, "; bh=");
+	str_cat(&v, bh);
+	str_cat(&v, ";\n\th=");
+	str_cat(&v, s->hlist);
+	str_cat(&v, ";\n\tb=");
+	if (v.nomem) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	/* RFC 6376 3.7: the header data ends with this field as it will
+	 * be inserted, b= empty, canonicalized, without its CRLF. */
+	if ((sink.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(sink.md, s->hdr) != 1) {
+		snprintf(err, errsz, "cannot copy the header hash");
+		goto fail;
+	}
+	canon_header("DKIM-Signature", v.p, v.len, 0, hdr_sink, &sink);
+	if (sink.error || EVP_DigestFinal_ex(sink.md, dg, &dglen) != 1 ||
+	    sign_digest(k, dg, dglen, sig, &siglen) != 0 ||
+	    siglen > (sizeof(b64) - 1) / 4 * 3) {
+		snprintf(err, errsz, "%s/%s: OpenSSL could not sign",
+		    k->domain, k->selector);
+		goto fail;
+	}
+	EVP_EncodeBlock(b64, sig, (int)siglen);
+	add_folded(&v, (char *)b64);
+	if (v.nomem) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
+	EVP_MD_CTX_free(sink.md);
+	return v.p;
+fail:
+	EVP_MD_CTX_free(sink.md);
+	free(v.p);
+	return NULL;
 }
 
 int
 signer_finish(struct signer *s, char ***values, size_t *n, char *err,
     size_t errsz)
 {
-	DKIM_STAT st;
-	unsigned char *hdr;
-	size_t len;
+	unsigned char dg[EVP_MAX_MD_SIZE], bh[EVP_MAX_MD_SIZE * 2];
+	unsigned int dglen = 0;
 	char **out = calloc(s->n + 1, sizeof(char *));
+	time_t now = time(NULL);
 
 	*values = NULL;
 	*n = 0;
@@ -198,19 +410,17 @@ signer_finish(struct signer *s, char ***values, size_t *n, char *err,
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		if ((st = dkim_eom(s->h[i], NULL)) != DKIM_STAT_OK ||
-		    (st = dkim_getsighdr_d(s->h[i], strlen("DKIM-Signature: "),
-		    &hdr, &len)) != DKIM_STAT_OK) {
-			lib_error(s->h[i], st, "signing", err, errsz);
-			goto fail;
-		}
-		if ((out[i] = strndup((char *)hdr, len)) == NULL) {
-			snprintf(err, errsz, "out of memory");
-			goto fail;
-		}
-		strip_cr(out[i]);
+	canon_body_finish(&s->cb);
+	if (s->hash_error || EVP_DigestFinal_ex(s->body, dg, &dglen) != 1) {
+		snprintf(err, errsz, "body: hash error");
+		free(out);
+		return -1;
 	}
+	EVP_EncodeBlock(bh, dg, (int)dglen);
+	for (size_t i = 0; i < s->n; i++)
+		if ((out[i] = sign_one(s, s->key[i], (char *)bh, now,
+		    err, errsz)) == NULL)
+			goto fail;
 	*values = out;
 	*n = s->n;
 	return 0;

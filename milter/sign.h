@@ -1,5 +1,5 @@
 /*
- * sign.h -- DKIM signatures for outgoing mail (libopendkim).
+ * sign.h -- DKIM signatures for outgoing mail.
  */
 #ifndef AUTHFILTER_SIGN_H
 #define AUTHFILTER_SIGN_H
@@ -9,8 +9,8 @@
 #include "keys/keystore.h"
 #include "milter/session.h"
 
-struct sign_lib;	/* one per runtime state: library handle + options */
-struct signer;		/* one per message: a handle per key */
+struct sign_lib;	/* one per runtime state: the signing options */
+struct signer;		/* one per message: its hashes and keys */
 
 #define SIGN_MAX_KEYS 8	/* keys that sign one message */
 

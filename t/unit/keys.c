@@ -108,8 +108,8 @@ main(void)
 	is_int(ks ? ks->n : 0, 4, "four keys");
 	is_int(keystore_signers(ks, "example.org", 0, sig, 8), 2,
 	    "two active keys sign for example.org");
-	ok(sig[0]->pem != NULL && strcmp(sig[0]->selector, "e1") == 0,
-	    "sorted by selector, PEM loaded");
+	ok(sig[0]->pkey != NULL && strcmp(sig[0]->selector, "e1") == 0,
+	    "sorted by selector, private key loaded");
 	is_int(keystore_signers(ks, "EXAMPLE.org", 0, sig, 8), 0,
 	    "lookups are by normalised (lower-case) domain");
 	is_int(keystore_signers(ks, "pending.example", 0, sig, 8), 0,
