@@ -18,6 +18,17 @@
  *
  *	While the daemon drains for shutdown, new sessions and new messages
  *	get 451 4.3.2: the sender retries, and the restarted daemon takes it.
+ *
+ *	The message stages MAIL FROM to body are negotiated as "no reply"
+ *	(SMFIP_NR_*): the MTA streams the message without waiting for a
+ *	round trip per header, which is most of a milter's cost per
+ *	message.  A verdict reached at such a stage (a header limit, a
+ *	tempfail) is kept in the session and given at end of message; the
+ *	client gets the same SMTP reply, after DATA.  (libmilter offers
+ *	these flags even to an MTA without them and answers "continue" in
+ *	our place, so the rule is the same for every MTA.)  Connect and
+ *	HELO keep their replies: once per connection, and a new session
+ *	during shutdown is refused at once.
  */
 #include "buildconf.h"
 
@@ -40,21 +51,79 @@
 
 #define SES(ctx) ((struct session *)smfi_getpriv(ctx))
 
-static sfsistat
-tempfail(SMFICTX *ctx, const char *why)
+/* Stages the MTA need not wait for; SMFIP_NODATA and SMFIP_NOUNKNOWN:
+ * there are no callbacks for DATA and unknown commands. */
+#define NOREPLY_STAGES (SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
+	SMFIP_NR_EOH | SMFIP_NR_BODY)
+#define SKIPPED_STAGES (SMFIP_NODATA | SMFIP_NOUNKNOWN)
+
+static void
+deferred_set(struct deferred *d, sfsistat rc, const char *code,
+    const char *xcode, const char *text)
 {
-	log_msg(LOG_ERR, "tempfail: %s", why);
-	smfi_setreply(ctx, "451", "4.3.0", "authfilter: local error, "
-	    "try again later");
-	return SMFIS_TEMPFAIL;
+	if (d->rc != SMFIS_CONTINUE)
+		return;		/* the first verdict stands */
+	d->rc = rc;
+	snprintf(d->code, sizeof(d->code), "%s", code);
+	snprintf(d->xcode, sizeof(d->xcode), "%s", xcode);
+	snprintf(d->text, sizeof(d->text), "%s", text);
+}
+
+/* The reply of a stage: nothing (SMFIS_NOREPLY) at a no-reply stage,
+ * else a verdict kept from earlier, else `rc`. */
+static sfsistat
+reply(SMFICTX *ctx, struct session *s, unsigned long stage, sfsistat rc)
+{
+	const struct deferred *d = NULL;
+
+	if (s != NULL && s->conn_verdict.rc != SMFIS_CONTINUE)
+		d = &s->conn_verdict;
+	else if (s != NULL && s->msg_verdict.rc != SMFIS_CONTINUE)
+		d = &s->msg_verdict;
+	if (s != NULL && (s->noreply & stage) != 0)
+		return SMFIS_NOREPLY;
+	if (d != NULL) {
+		smfi_setreply(ctx, (char *)d->code, (char *)d->xcode,
+		    (char *)d->text);
+		return d->rc;
+	}
+	return rc;
+}
+
+/* A verdict other than continue at `stage`: the reply now, or kept for
+ * the next stage that replies.  Connect and HELO verdicts hold for the
+ * whole session, the others for this message. */
+static sfsistat
+verdict(SMFICTX *ctx, struct session *s, unsigned long stage, sfsistat rc,
+    const char *code, const char *xcode, const char *text)
+{
+	if (s == NULL) {
+		/* No session since negotiation: it never happens (libmilter
+		 * stops at a failed negotiation).  Reply anyway. */
+		smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
+		return rc;
+	}
+	deferred_set(stage == SMFIP_NR_CONN || stage == SMFIP_NR_HELO ?
+	    &s->conn_verdict : &s->msg_verdict, rc, code, xcode, text);
+	return reply(ctx, s, stage, rc);
 }
 
 static sfsistat
-refuse_draining(SMFICTX *ctx)
+tempfail(SMFICTX *ctx, struct session *s, unsigned long stage,
+    const char *why)
 {
-	smfi_setreply(ctx, "451", "4.3.2", "authfilter is restarting, "
-	    "try again later");
-	return SMFIS_TEMPFAIL;
+	if (s == NULL || (s->conn_verdict.rc == SMFIS_CONTINUE &&
+	    s->msg_verdict.rc == SMFIS_CONTINUE))
+		log_msg(LOG_ERR, "tempfail: %s", why);
+	return verdict(ctx, s, stage, SMFIS_TEMPFAIL, "451", "4.3.0",
+	    "authfilter: local error, try again later");
+}
+
+static sfsistat
+refuse_draining(SMFICTX *ctx, struct session *s, unsigned long stage)
+{
+	return verdict(ctx, s, stage, SMFIS_TEMPFAIL, "451", "4.3.2",
+	    "authfilter is restarting, try again later");
 }
 
 static sfsistat
@@ -75,8 +144,9 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIF_SETSYMLIST);
 	/* Header values exactly as sent (DKIM canonicalisation needs the
 	 * white space after the colon). */
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | NOREPLY_STAGES | SKIPPED_STAGES);
 	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	s->noreply = *pf1 & NOREPLY_STAGES;
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -96,17 +166,20 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 
 	if (s == NULL) {
 		if ((s = session_new()) == NULL)
-			return tempfail(ctx, "out of memory at connect");
+			return tempfail(ctx, NULL, SMFIP_NR_CONN,
+			    "out of memory at connect");
 		smfi_setpriv(ctx, s);
 	}
 	if (session_draining())
-		return refuse_draining(ctx);
+		return refuse_draining(ctx, s, SMFIP_NR_CONN);
 	if (session_set_client(s, hostname, addr) != 0)
-		return tempfail(ctx, "out of memory at connect");
+		return tempfail(ctx, s, SMFIP_NR_CONN,
+		    "out of memory at connect");
 	daemon = smfi_getsymval(ctx, "{daemon_name}");
 	if (daemon != NULL && session_set_str(&s->daemon_name, daemon) != 0)
-		return tempfail(ctx, "out of memory at connect");
-	return SMFIS_CONTINUE;
+		return tempfail(ctx, s, SMFIP_NR_CONN,
+		    "out of memory at connect");
+	return reply(ctx, s, SMFIP_NR_CONN, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -115,8 +188,8 @@ cb_helo(SMFICTX *ctx, char *helo)
 	struct session *s = SES(ctx);
 
 	if (s == NULL || session_set_str(&s->helo, helo) != 0)
-		return tempfail(ctx, "no session at HELO");
-	return SMFIS_CONTINUE;
+		return tempfail(ctx, s, SMFIP_NR_HELO, "no session at HELO");
+	return reply(ctx, s, SMFIP_NR_HELO, SMFIS_CONTINUE);
 }
 
 static void
@@ -136,20 +209,25 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	const char *auth;
 
 	if (s == NULL)
-		return tempfail(ctx, "no session at MAIL FROM");
+		return tempfail(ctx, s, SMFIP_NR_MAIL,
+		    "no session at MAIL FROM");
 	message_end(s);
+	memset(&s->msg_verdict, 0, sizeof(s->msg_verdict));
 	if (session_draining())
-		return refuse_draining(ctx);
+		return refuse_draining(ctx, s, SMFIP_NR_MAIL);
 	if ((st = state_acquire()) == NULL)
-		return tempfail(ctx, "no configuration loaded");
+		return tempfail(ctx, s, SMFIP_NR_MAIL,
+		    "no configuration loaded");
 	message_begin(s, st);
 	if (session_set_str(&s->msg.env_from, argv[0]) != 0)
-		return tempfail(ctx, "out of memory at MAIL FROM");
+		return tempfail(ctx, s, SMFIP_NR_MAIL,
+		    "out of memory at MAIL FROM");
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	if (auth != NULL && session_set_str(&s->msg.auth_authen, auth) != 0)
-		return tempfail(ctx, "out of memory at MAIL FROM");
+		return tempfail(ctx, s, SMFIP_NR_MAIL,
+		    "out of memory at MAIL FROM");
 	take_queue_id(ctx, &s->msg);
-	return SMFIS_CONTINUE;
+	return reply(ctx, s, SMFIP_NR_MAIL, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -158,10 +236,11 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct session *s = SES(ctx);
 
 	if (s == NULL || !s->msg.active)
-		return tempfail(ctx, "no message at RCPT TO");
+		return tempfail(ctx, s, SMFIP_NR_RCPT, "no message at RCPT TO");
 	if (message_add_rcpt(&s->msg, argv[0]) != 0)
-		return tempfail(ctx, "out of memory at RCPT TO");
-	return SMFIS_CONTINUE;
+		return tempfail(ctx, s, SMFIP_NR_RCPT,
+		    "out of memory at RCPT TO");
+	return reply(ctx, s, SMFIP_NR_RCPT, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -172,14 +251,15 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	char text[160];
 
 	if (s == NULL || !s->msg.active)
-		return tempfail(ctx, "no message at header");
+		return tempfail(ctx, s, SMFIP_NR_HDR, "no message at header");
 	cfg = s->msg.state->cfg;
 	switch (message_add_header(&s->msg, name, value, cfg->max_headers,
 	    cfg->max_header_bytes)) {
 	case HDR_OK:
-		return SMFIS_CONTINUE;
+		return reply(ctx, s, SMFIP_NR_HDR, SMFIS_CONTINUE);
 	case HDR_NOMEM:
-		return tempfail(ctx, "out of memory storing a header");
+		return tempfail(ctx, s, SMFIP_NR_HDR,
+		    "out of memory storing a header");
 	case HDR_TOO_MANY:
 		snprintf(text, sizeof(text), "Message has more than %zu "
 		    "header fields", cfg->max_headers);
@@ -192,9 +272,9 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	take_queue_id(ctx, &s->msg);
 	log_msg(LOG_NOTICE, "queue_id=%s reject: %s",
 	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", text);
-	smfi_setreply(ctx, "552", "5.3.4", text);
 	message_end(s);
-	return SMFIS_REJECT;
+	return verdict(ctx, s, SMFIP_NR_HDR, SMFIS_REJECT, "552", "5.3.4",
+	    text);
 }
 
 static void
@@ -216,7 +296,8 @@ cb_eoh(SMFICTX *ctx)
 	char err[512];
 
 	if (s == NULL || !s->msg.active)
-		return tempfail(ctx, "no message at end of headers");
+		return tempfail(ctx, s, SMFIP_NR_EOH,
+		    "no message at end of headers");
 	take_queue_id(ctx, &s->msg);
 	st = s->msg.state;
 	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND) {
@@ -228,7 +309,7 @@ cb_eoh(SMFICTX *ctx)
 			    err);
 			s->msg.dkim_unverified = 1;
 		}
-		return SMFIS_CONTINUE;
+		return reply(ctx, s, SMFIP_NR_EOH, SMFIS_CONTINUE);
 	}
 	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, st->logins,
 	    &op);
@@ -239,21 +320,21 @@ cb_eoh(SMFICTX *ctx)
 		log_msg(LOG_NOTICE, "queue_id=%s reject: login %s may not send "
 		    "as %s (sender_login_map)", s->msg.queue_id != NULL ?
 		    s->msg.queue_id : "NOQUEUE", s->msg.auth_authen, op.domain);
-		smfi_setreply(ctx, "553", "5.7.1", "Sender address rejected: "
-		    "not owned by the authenticated user");
 		message_end(s);
-		return SMFIS_REJECT;
+		return verdict(ctx, s, SMFIP_NR_EOH, SMFIS_REJECT, "553",
+		    "5.7.1", "Sender address rejected: not owned by the "
+		    "authenticated user");
 	}
 	if (op.skip != NULL) {
 		s->msg.sign_skip = op.skip;
-		return SMFIS_CONTINUE;
+		return reply(ctx, s, SMFIP_NR_EOH, SMFIS_CONTINUE);
 	}
 	s->msg.signer = signer_new(st->sign, op.keys, op.nkeys,
 	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", &s->msg,
 	    err, sizeof(err));
 	if (s->msg.signer == NULL)
 		sign_failed(&s->msg, err);
-	return SMFIS_CONTINUE;
+	return reply(ctx, s, SMFIP_NR_EOH, SMFIS_CONTINUE);
 }
 
 static sfsistat
@@ -264,14 +345,14 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	char err[512];
 
 	if (s == NULL || !s->msg.active)
-		return tempfail(ctx, "no message at body");
+		return tempfail(ctx, s, SMFIP_NR_BODY, "no message at body");
 	s->msg.body_bytes += len;
 	if (s->msg.signer != NULL &&
 	    signer_body(s->msg.signer, chunk, len, err, sizeof(err)) != 0)
 		sign_failed(&s->msg, err);
 	if (s->msg.verifier != NULL)
 		verifier_body(s->msg.verifier, chunk, len);
-	return SMFIS_CONTINUE;
+	return reply(ctx, s, SMFIP_NR_BODY, SMFIS_CONTINUE);
 }
 
 /* SPF of both identities (RFC 7208 2.3 recommends the HELO check too;
@@ -314,8 +395,16 @@ cb_eom(SMFICTX *ctx)
 	size_t nsigs = 0;
 	sfsistat rc = SMFIS_CONTINUE;
 
+	if (s != NULL && (s->conn_verdict.rc != SMFIS_CONTINUE ||
+	    s->msg_verdict.rc != SMFIS_CONTINUE)) {
+		/* Decided at a stage that had no reply: say it now. */
+		rc = reply(ctx, s, 0, SMFIS_CONTINUE);
+		message_end(s);
+		memset(&s->msg_verdict, 0, sizeof(s->msg_verdict));
+		return rc;
+	}
 	if (s == NULL || !s->msg.active)
-		return tempfail(ctx, "no message at end of message");
+		return tempfail(ctx, s, 0, "no message at end of message");
 	take_queue_id(ctx, &s->msg);
 	if (s->msg.signer != NULL && signer_finish(s->msg.signer, &sigs,
 	    &nsigs, err, sizeof(err)) != 0)
@@ -327,7 +416,8 @@ cb_eom(SMFICTX *ctx)
 			    "DKIM-Signature");
 		if (max > 0 && (s->msg.dkim = calloc(max,
 		    sizeof(*s->msg.dkim))) == NULL) {
-			rc = tempfail(ctx, "out of memory for DKIM results");
+			rc = tempfail(ctx, s, 0,
+			    "out of memory for DKIM results");
 			goto out_noplan;
 		}
 		s->msg.ndkim = verifier_finish(s->msg.verifier, s->msg.dkim,
@@ -336,7 +426,7 @@ cb_eom(SMFICTX *ctx)
 	check_spf(s);
 	check_dmarc(s);
 	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
-		rc = tempfail(ctx, "out of memory at end of message");
+		rc = tempfail(ctx, s, 0, "out of memory at end of message");
 		goto out;
 	}
 	if (plan.policy.action == POLICY_REJECT ||
@@ -350,7 +440,8 @@ cb_eom(SMFICTX *ctx)
 	}
 	if (plan.policy.action == POLICY_QUARANTINE &&
 	    smfi_quarantine(ctx, plan.policy.text) != MI_SUCCESS) {
-		rc = tempfail(ctx, "MTA refused to quarantine the message");
+		rc = tempfail(ctx, s, 0,
+		    "MTA refused to quarantine the message");
 		goto out;
 	}
 	if (plan.policy.action == POLICY_TAG ||
@@ -360,15 +451,16 @@ cb_eom(SMFICTX *ctx)
 		    plan.policy.text);
 		if (smfi_addheader(ctx, "X-Authfilter-Warning", value) !=
 		    MI_SUCCESS) {
-			rc = tempfail(ctx, "MTA refused our warning header");
+			rc = tempfail(ctx, s, 0,
+			    "MTA refused our warning header");
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < plan.n_ar_delete; i++)
 		if (smfi_chgheader(ctx, "Authentication-Results",
 		    (int)plan.ar_delete[i], NULL) != MI_SUCCESS) {
-			rc = tempfail(ctx, "MTA refused to delete a forged "
-			    "Authentication-Results header");
+			rc = tempfail(ctx, s, 0, "MTA refused to delete a "
+			    "forged Authentication-Results header");
 			goto out;
 		}
 	/* Each at the top, last first, so they end up in key order. */
@@ -377,7 +469,8 @@ cb_eom(SMFICTX *ctx)
 		    sigs[i - 1]) < 0 || smfi_insheader(ctx, 0,
 		    "DKIM-Signature", sv) != MI_SUCCESS) {
 			free(sv);
-			rc = tempfail(ctx, "MTA refused our DKIM-Signature");
+			rc = tempfail(ctx, s, 0,
+			    "MTA refused our DKIM-Signature");
 			goto out;
 		}
 		free(sv);
@@ -386,8 +479,8 @@ cb_eom(SMFICTX *ctx)
 	    plan.ar_value);
 	if (plan.insert_ar && smfi_insheader(ctx, 0, "Authentication-Results",
 	    value) != MI_SUCCESS) {
-		rc = tempfail(ctx, "MTA refused our Authentication-Results "
-		    "header");
+		rc = tempfail(ctx, s, 0, "MTA refused our "
+		    "Authentication-Results header");
 		goto out;
 	}
 	eom_log(s, &plan);
@@ -406,8 +499,10 @@ cb_abort(SMFICTX *ctx)
 {
 	struct session *s = SES(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
 		message_end(s);
+		memset(&s->msg_verdict, 0, sizeof(s->msg_verdict));
+	}
 	return SMFIS_CONTINUE;
 }
 
