@@ -257,25 +257,37 @@ void
 dmarc_org_domain(const struct dmarc_lib *lib, const char *domain, char *out,
     size_t outsz)
 {
-	const char *reg = psl_registrable_domain(lib->psl, domain);
+	char norm[FROM_DOMAIN_MAX];
+	const char *reg;
 
+	/* libpsl wants lower case: "MAIL.EXAMPLE.CO.UK" would give "CO.UK". */
+	if (domain_normalise(domain, strlen(domain), norm, sizeof(norm)) != 0) {
+		snprintf(out, outsz, "%s", domain);
+		return;
+	}
+	reg = psl_registrable_domain(lib->psl, norm);
 	/* A public suffix itself has no registrable part: itself. */
-	snprintf(out, outsz, "%s", reg != NULL ? reg : domain);
+	snprintf(out, outsz, "%s", reg != NULL ? reg : norm);
 }
 
-static int
-aligned(const struct dmarc_lib *lib, const char *a, const char *b,
+int
+dmarc_aligned(const struct dmarc_lib *lib, const char *a, const char *b,
     int strict)
 {
-	char oa[256], ob[256];
+	char na[FROM_DOMAIN_MAX], nb[FROM_DOMAIN_MAX];
+	char oa[FROM_DOMAIN_MAX], ob[FROM_DOMAIN_MAX];
 
-	if (strcasecmp(a, b) == 0)
-		return 1;
-	if (strict || *a == '\0' || *b == '\0')
+	/* DKIM d= comes as written; a name that is not one never aligns. */
+	if (domain_normalise(a, strlen(a), na, sizeof(na)) != 0 ||
+	    domain_normalise(b, strlen(b), nb, sizeof(nb)) != 0)
 		return 0;
-	dmarc_org_domain(lib, a, oa, sizeof(oa));
-	dmarc_org_domain(lib, b, ob, sizeof(ob));
-	return strcasecmp(oa, ob) == 0;
+	if (strcmp(na, nb) == 0)
+		return 1;
+	if (strict)
+		return 0;
+	dmarc_org_domain(lib, na, oa, sizeof(oa));
+	dmarc_org_domain(lib, nb, ob, sizeof(ob));
+	return strcmp(oa, ob) == 0;
 }
 
 enum found { FOUND, NOTHING, STOP_NONE, TEMP };
@@ -398,12 +410,13 @@ check_domain(struct dmarc_lib *lib, const struct message *m,
 
 	for (size_t i = 0; i < m->ndkim && !dkim_ok; i++)
 		dkim_ok = strcmp(m->dkim[i].result, "pass") == 0 &&
-		    aligned(lib, m->dkim[i].domain, from, rec.adkim_strict);
+		    dmarc_aligned(lib, m->dkim[i].domain, from,
+		    rec.adkim_strict);
 	/* MAIL FROM's result; HELO's only for the null sender (never the
 	 * HELO result standing in for MAIL FROM: CVE-2019-20790). */
 	spf = m->spf_mailfrom.checked ? &m->spf_mailfrom : &m->spf_helo;
 	spf_ok = spf->checked && spf->result == SPFR_PASS &&
-	    aligned(lib, spf->domain, from, rec.aspf_strict);
+	    dmarc_aligned(lib, spf->domain, from, rec.aspf_strict);
 
 	if (dkim_ok || spf_ok) {
 		v->result = DMARC_R_PASS;

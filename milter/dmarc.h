@@ -52,9 +52,15 @@ struct dmarc_lib *dmarc_lib_new(struct dns *, const char *psl_path,
 		    char *err, size_t errsz);
 void		 dmarc_lib_free(struct dmarc_lib *);
 
-/* The organizational domain of a (normalised) domain into out. */
+/* The organizational domain of a domain (any case, trailing dot or
+ * not) into out, in lower case. */
 void		 dmarc_org_domain(const struct dmarc_lib *, const char *domain,
 		    char *out, size_t outsz);
+/* Identifier alignment (RFC 7489 3.1) of domains a and b, in any case:
+ * equal, or unless strict, the same organizational domain.  A name that
+ * is not a domain name never aligns. */
+int		 dmarc_aligned(const struct dmarc_lib *, const char *a,
+		    const char *b, int strict);
 
 /* Evaluate a finished inbound message: its From header fields, its SPF
  * verdicts and DKIM results.  sample is 0..99, compared with pct. */

@@ -84,6 +84,20 @@ main(void)
 		is_str(org, "co.uk", "a public suffix is its own (D5)");
 		dmarc_org_domain(lib, "sub.example.tst", org, sizeof(org));
 		is_str(org, "example.tst", "unlisted TLD: one label below it");
+		dmarc_org_domain(lib, "MAIL.EXAMPLE.CO.UK.", org, sizeof(org));
+		is_str(org, "example.co.uk", "upper case and a trailing dot");
+		ok(dmarc_aligned(lib, "MAIL.EXAMPLE.CO.UK", "example.co.uk", 0),
+		    "d=MAIL.EXAMPLE.CO.UK aligns with example.co.uk (relaxed)");
+		ok(!dmarc_aligned(lib, "X.EU.ORG", "eu.org", 0),
+		    "d=X.EU.ORG does not align with the suffix eu.org");
+		ok(!dmarc_aligned(lib, "x.eu.org", "eu.org", 0),
+		    "a name under a public suffix is not aligned with it");
+		ok(dmarc_aligned(lib, "Example.ORG", "example.org", 1),
+		    "strict alignment ignores case");
+		ok(!dmarc_aligned(lib, "mail.example.org", "example.org", 1),
+		    "strict: a subdomain does not align");
+		ok(!dmarc_aligned(lib, "bad..name", "name", 0),
+		    "not a domain name: never aligned");
 		dmarc_lib_free(lib);
 	}
 	ok(dmarc_lib_new(NULL, "/nonexistent/psl.dat", err, sizeof(err)) ==
