@@ -302,16 +302,17 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 			ar[j++] = ' ';
 	ar[j] = '\0';
 
+	/* The verdict first: a line too long for the log loses its last
+	 * fields (log.c), and those are the ones the network chose. */
 	struct log_field f[] = {
 		{ "queue_id", m->queue_id != NULL ? m->queue_id : "NOQUEUE" },
 		{ "client", client },
-		{ "helo", s->helo },
-		{ "mail_from", m->env_from },
-		{ "rcpt", m->nrcpts_kept > 0 ? m->rcpts[0] : NULL },
-		{ "nrcpt", nrcpt },
+		{ "action", plan->action },
+		{ "would_action", plan->would_action },
+		{ "override", plan->override[0] ? plan->override : NULL },
+		{ "reason", plan->reason },
 		{ "direction", direction_name(plan->dir) },
 		{ "direction_why", plan->dir_why },
-		{ "auth", m->auth_authen },
 		{ "spf", m->spf_mailfrom.checked ?
 		    spf_result_name(m->spf_mailfrom.result) : NULL },
 		{ "spf_helo", m->spf_helo.checked ?
@@ -323,16 +324,17 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "dmarc_policy", dmarc_policy_name(m->dmarc.policy) },
 		{ "dmarc_disposition", m->dmarc.result == DMARC_R_FAIL ?
 		    dmarc_policy_name(m->dmarc.disposition) : NULL },
-		{ "ar_removed", removed },
-		{ "ar", plan->insert_ar ? ar : NULL },
 		{ "sign_domain", m->sign_domain[0] ? m->sign_domain : NULL },
 		{ "dkim_signed", plan->signed_by[0] ? plan->signed_by : NULL },
 		{ "sign_skip", m->sign_skip },
 		{ "sign_error", m->sign_error },
-		{ "action", plan->action },
-		{ "would_action", plan->would_action },
-		{ "override", plan->override[0] ? plan->override : NULL },
-		{ "reason", plan->reason },
+		{ "ar_removed", removed },
+		{ "nrcpt", nrcpt },
+		{ "auth", m->auth_authen },
+		{ "helo", s->helo },
+		{ "mail_from", m->env_from },
+		{ "rcpt", m->nrcpts_kept > 0 ? m->rcpts[0] : NULL },
+		{ "ar", plan->insert_ar ? ar : NULL },
 	};
 	log_record(LOG_INFO, f, sizeof(f) / sizeof(f[0]));
 }

@@ -28,9 +28,13 @@
 
 #include "milter/log.h"
 
-/* One line of output at most; a per-message record with long header
- * values is cut here rather than split. */
+/* One line of output at most.  A field that does not fit is left out
+ * whole (never cut inside a value: the line stays valid JSON and every
+ * value it shows is complete), and the line then says truncated=yes.
+ * Per-message records put the verdict fields first for this reason. */
 #define LOG_LINE_MAX 8192
+/* Kept free for the truncation mark and the closing brace. */
+#define LOG_RESERVE 32
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_to_stderr = 1;
@@ -43,6 +47,7 @@ struct out {
 	char	*p;
 	size_t	 size;
 	size_t	 len;
+	int	 dropped;	/* a byte did not fit */
 };
 
 static void
@@ -50,7 +55,28 @@ out_byte(struct out *o, char c)
 {
 	if (o->len + 1 < o->size)
 		o->p[o->len++] = c;
+	else
+		o->dropped = 1;
 	o->p[o->len < o->size ? o->len : o->size - 1] = '\0';
+}
+
+/* Fields are written within size - LOG_RESERVE. */
+static void
+out_reserve(struct out *o, size_t dstsz)
+{
+	o->size = dstsz > 2 * LOG_RESERVE ? dstsz - LOG_RESERVE : dstsz;
+}
+
+/* After one field: if it did not fit, take it back whole. */
+static int
+out_field_fits(struct out *o, size_t mark)
+{
+	if (!o->dropped)
+		return 1;
+	o->len = mark;
+	o->p[mark] = '\0';
+	o->dropped = 0;
+	return 0;
 }
 
 static void
@@ -164,12 +190,16 @@ out_text_value(struct out *o, const char *val)
 size_t
 log_format_text(char *dst, size_t dstsz, const struct log_field *f, size_t n)
 {
-	struct out o = { dst, dstsz, 0 };
+	struct out o = { dst, dstsz, 0, 0 };
+	int cut = 0;
 
 	if (dstsz == 0)
 		return 0;
 	dst[0] = '\0';
+	out_reserve(&o, dstsz);
 	for (size_t i = 0; i < n; i++) {
+		size_t mark = o.len;
+
 		if (f[i].val == NULL)
 			continue;
 		if (o.len > 0)
@@ -177,7 +207,11 @@ log_format_text(char *dst, size_t dstsz, const struct log_field *f, size_t n)
 		out_str(&o, f[i].key);
 		out_byte(&o, '=');
 		out_text_value(&o, f[i].val);
+		cut |= !out_field_fits(&o, mark);
 	}
+	o.size = dstsz;
+	if (cut)
+		out_str(&o, o.len > 0 ? " truncated=yes" : "truncated=yes");
 	return o.len;
 }
 
@@ -185,8 +219,9 @@ size_t
 log_format_json(char *dst, size_t dstsz, const char *level,
     const struct log_field *f, size_t n)
 {
-	struct out o = { dst, dstsz, 0 };
+	struct out o = { dst, dstsz, 0, 0 };
 	char ts[32];
+	int cut = 0;
 	struct timespec now;
 	struct tm tm;
 
@@ -196,19 +231,27 @@ log_format_json(char *dst, size_t dstsz, const char *level,
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	out_reserve(&o, dstsz);
 	out_str(&o, "{\"ts\":\"");
 	out_str(&o, ts);
 	out_str(&o, "\",\"level\":");
 	out_json_string(&o, level);
 	for (size_t i = 0; i < n; i++) {
+		size_t mark = o.len;
+
 		if (f[i].val == NULL)
 			continue;
 		out_byte(&o, ',');
 		out_json_string(&o, f[i].key);
 		out_byte(&o, ':');
 		out_json_string(&o, f[i].val);
+		cut |= !out_field_fits(&o, mark);
 	}
-	/* A truncated object must still close: reserve room for "}". */
+	o.size = dstsz;
+	if (cut)
+		out_str(&o, ",\"truncated\":\"yes\"");
+	/* The object must close even in a buffer too small for anything:
+	 * room for "}" is kept. */
 	if (o.len + 2 >= dstsz)
 		o.len = dstsz - 2;
 	dst[o.len++] = '}';

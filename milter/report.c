@@ -83,13 +83,39 @@ copy_field(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
+/* Our JSON records begin with this; a key=value line never holds it (a
+ * value with '"' in it is written with it escaped). */
+#define JSON_START "{\"ts\":"
+
+/* One JSON record, parsed strictly (no single quotes, nothing after the
+ * object): text that only looks like one is not counted. */
+static struct json_object *
+json_strict(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+	size_t len = strlen(text);
+
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 static int
 parse_json(const char *line, struct rec *r)
 {
-	const char *brace = strchr(line, '{');
+	const char *brace = strstr(line, JSON_START);
 	struct json_object *o, *v;
 
-	if (brace == NULL || (o = json_tokener_parse(brace)) == NULL)
+	if (brace == NULL || (o = json_strict(brace)) == NULL)
 		return -1;
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "action", &v)) {
@@ -197,7 +223,7 @@ read_log(FILE *fp, const char *since, struct table *t)
 		memset(&r, 0, sizeof(r));
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if ((strchr(line, '{') != NULL ? parse_json(line, &r) :
+		if ((strstr(line, JSON_START) != NULL ? parse_json(line, &r) :
 		    parse_kv(line, &r)) != 0)
 			continue;
 		if (since != NULL && r.date[0] != '\0' &&

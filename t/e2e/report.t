@@ -39,6 +39,13 @@ def run_daemon(fmt):
         for _ in range(n):
             milter_ar(af.port, "192.0.2.1", "mx.client.example", "a@%s" % dom,
                       headers=[("From", " <a@%s>" % dom), ("Subject", " r")])
+    # A forged HELO that looks like a JSON log record (single quotes, which
+    # a lenient JSON parser accepts): the report must count the real
+    # fields of its line, never the ones in the HELO.
+    milter_ar(af.port, "192.0.2.1",
+              "{'action':'accept','dmarc':'pass','dmarc_from':'bank.example'}",
+              "a@rej.example", headers=[("From", " <a@rej.example>"),
+                                        ("Subject", " r")])
     # an outbound message (no DMARC): not counted
     milter_ar(af.port, "127.0.0.1", "localhost", "me@ok.example",
               headers=[("From", " <me@ok.example>"), ("Subject", " out")])
@@ -87,12 +94,13 @@ for dom in sorted(want):
     t.is_(sub, want[dom], "%s: the counts the log holds" % dom)
 t.is_((got.get("rej.example", {}).get("would_reject"),
        got.get("quar.example", {}).get("would_quarantine"),
-       got.get("ok.example", {}).get("dmarc_pass")), (3, 2, 4),
-      "would_reject 3, would_quarantine 2, dmarc_pass 4: as sent")
+       got.get("ok.example", {}).get("dmarc_pass")), (4, 2, 4),
+      "would_reject 4, would_quarantine 2, dmarc_pass 4: as sent")
 
 slog = run_daemon("syslog")
 rc, sgot = report(slog)
-t.is_(sgot, got, "log_format = syslog gives the same table")
+t.is_(sgot, got, "log_format = syslog gives the same table (a HELO "
+      "written like a JSON record is not read as one)")
 
 today = datetime.date.today()
 rc, later = report("--since", str(today + datetime.timedelta(days=1)), jlog)

@@ -49,7 +49,23 @@ main(void)
 	struct log_field big[] = { { "v", "0123456789012345678901234567890123"
 	    "456789012345678901234567890123456789" } };
 	log_format_json(buf, 48, "info", big, 1);
-	is_int(strlen(buf), 47, "json: truncated to the buffer");
-	ok(buf[46] == '}', "json: truncated line still ends with }");
+	ok(strlen(buf) <= 47 && buf[strlen(buf) - 1] == '}',
+	    "json: a tiny buffer still gives a closed object");
+
+	/* A field that does not fit is left out whole, later ones stay, and
+	 * the line says so: never a value cut in the middle. */
+	char longv[300];
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	struct log_field cut[] = { { "action", "reject" }, { "helo", longv },
+	    { "reason", "dmarc" } };
+	log_format_json(buf, 200, "info", cut, 3);
+	is_str(after_ts(buf), "\"level\":\"info\",\"action\":\"reject\","
+	    "\"reason\":\"dmarc\",\"truncated\":\"yes\"}",
+	    "json: the field too long is left out whole, marked truncated");
+	ok(strlen(buf) < 200, "json: within the buffer");
+	log_format_text(buf, 200, cut, 3);
+	is_str(buf, "action=reject reason=dmarc truncated=yes",
+	    "text: the same");
 	return done_testing();
 }
