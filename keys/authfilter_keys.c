@@ -504,8 +504,10 @@ cmd_check(struct ctx *c, int argc, char **argv)
 	struct dns *d;
 	char err[512], *p;
 	int problems = 0, checked = 0;
+	unsigned char *seen = calloc((size_t)argc + 1, 1);
 
-	if (ks == NULL || (d = resolver(c)) == NULL) {
+	if (seen == NULL || ks == NULL || (d = resolver(c)) == NULL) {
+		free(seen);
 		keystore_free(ks);
 		return 1;
 	}
@@ -513,14 +515,15 @@ cmd_check(struct ctx *c, int argc, char **argv)
 		const struct key *k = &ks->keys[i];
 		int named = argc == 0;
 
+		if (k->state != KEY_ACTIVE && k->state != KEY_RETIRING)
+			continue;
 		for (int a = 0; a < argc; a++) {
 			char dom[KEY_DOMAIN_MAX + 1];
 			if (norm_domain(argv[a], dom, sizeof(dom)) == 0 &&
 			    strcmp(dom, k->domain) == 0)
-				named = 1;
+				named = seen[a] = 1;
 		}
-		if (!named || (k->state != KEY_ACTIVE &&
-		    k->state != KEY_RETIRING))
+		if (!named)
 			continue;
 		checked++;
 		err[0] = '\0';
@@ -549,7 +552,18 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			problems++;
 		}
 	}
+	/* A domain named but not checked is a problem for monitoring: a
+	 * typo must not read as "all well". */
+	for (int a = 0; a < argc; a++)
+		if (!seen[a]) {
+			char dom[KEY_DOMAIN_MAX + 1];
+			printf("%s: %s\n", argv[a], norm_domain(argv[a], dom,
+			    sizeof(dom)) != 0 ? "not a domain name" :
+			    "no active or retiring key in the store");
+			problems++;
+		}
 	printf("checked %d key(s): %d problem(s)\n", checked, problems);
+	free(seen);
 	dns_free(d);
 	keystore_free(ks);
 	return problems > 0;
@@ -591,7 +605,9 @@ print_revoked_record(const struct key *k)
 	free(line);
 }
 
-/* Serialise rotations: a second one fails at once. */
+/* Serialise every command that changes the store: a second one fails
+ * at once, so `activate` cannot be undone by a rotate that loaded the
+ * store before it. */
 static int
 take_lock(struct ctx *c)
 {
@@ -606,8 +622,8 @@ take_lock(struct ctx *c)
 		return fail("%s: %s", path, strerror(errno)), -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		close(fd);
-		return fail("another authfilter-keys rotate is running (%s)",
-		    path), -1;
+		return fail("another authfilter-keys command is changing the "
+		    "store (%s)", path), -1;
 	}
 	return fd;		/* held until exit */
 }
@@ -867,7 +883,7 @@ cmd_manual(struct ctx *c, const char *cmd, int argc, char **argv)
 		size_t others = 0;
 		for (size_t i = 0; i < ks->n; i++)
 			others += ks->keys[i].state == KEY_ACTIVE &&
-			    &ks->keys[i] != k &&
+			    &ks->keys[i] != k && ks->keys[i].alg == k->alg &&
 			    strcmp(ks->keys[i].domain, k->domain) == 0;
 		if (k->state != KEY_ACTIVE) {
 			fail("%s %s is %s, not active", k->domain, k->selector,
@@ -875,9 +891,10 @@ cmd_manual(struct ctx *c, const char *cmd, int argc, char **argv)
 			goto out;
 		}
 		if (others == 0 && !force) {
-			fail("%s %s is the only active key of %s: mail would "
-			    "leave unsigned (use rotate, or --force)",
-			    k->domain, k->selector, k->domain);
+			fail("%s %s is the only active %s key of %s: mail "
+			    "would leave without that signature (use rotate, "
+			    "or --force)", k->domain, k->selector,
+			    key_alg_short(k->alg), k->domain);
 			goto out;
 		}
 		k->state = KEY_RETIRING;
@@ -975,6 +992,13 @@ main(int argc, char **argv)
 	const char *cmd = argv[i++];
 	int rc, n = argc - i;
 	char **rest = argv + i;
+	/* new and activate change the store: the lock (held until exit),
+	 * like rotate, retire, revoke and remove take it themselves. */
+	if ((strcmp(cmd, "new") == 0 || strcmp(cmd, "activate") == 0) &&
+	    take_lock(&c) < 0) {
+		config_free(c.cfg);
+		return 1;
+	}
 	if (strcmp(cmd, "new") == 0)
 		rc = cmd_new(&c, n, rest);
 	else if (strcmp(cmd, "list") == 0 && n == 0)

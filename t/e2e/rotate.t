@@ -166,7 +166,7 @@ t.ok(not re.search(r"\s%s\s" % re.escape(sel1), out) and
 
 # ---- manual steps refuse unsafe moves ----
 rc, out, err = h.keys(kconf, "retire", "example.org", sel2)
-t.ok(rc == 1 and "only active key" in err, "retire the only active key: refused",
+t.ok(rc == 1 and "only active rsa key" in err, "retire the only active key: refused",
      err)
 rc, out, err = h.keys(kconf, "revoke", "example.org", sel2)
 t.ok(rc == 1 and "--force" in err, "revoke an active key: refused", err)
@@ -182,13 +182,26 @@ rc, out, err = h.keys(kconf, "revoke", "example.org", "spare", "--grace", "0s")
 t.ok(rc == 0, "revoke after (a zero) grace: done", err)
 rc, out, err = h.keys(kconf, "remove", "example.org", "spare")
 t.ok(rc == 0, "remove a revoked key: done", err)
+# An active Ed25519 key does not make the only RSA key spare: most
+# receivers check only RSA.
+h.keys(kconf, "new", "example.org", "--alg", "ed25519", "--selector", "edk")
+h.keys(kconf, "activate", "example.org", "edk", "--force")
+rc, out, err = h.keys(kconf, "retire", "example.org", sel2)
+t.ok(rc == 1 and "only active rsa key" in err,
+     "retire the only RSA key while an Ed25519 key is active: refused", err)
+for step in (("retire", "--force"), ("revoke", "--force"), ("remove",)):
+    rc, out, err = h.keys(kconf, step[0], "example.org", "edk", *step[1:])
+    t.is_(rc, 0, "%s the Ed25519 key again" % step[0])
 
 # ---- one rotation at a time ----
 fd = os.open(os.path.join(kd, ".rotate.lock"), os.O_RDWR)
 fcntl.flock(fd, fcntl.LOCK_EX)
 rc, out, err = rotate()
-t.ok(rc == 1 and "another authfilter-keys rotate is running" in err,
+t.ok(rc == 1 and "another authfilter-keys command is changing the store" in err,
      "a second rotation fails while the lock is held", err)
+rc, out, err = h.keys(kconf, "activate", "example.org", sel2)
+t.ok(rc == 1 and "changing the store" in err,
+     "activate waits for no one either: it fails while the lock is held", err)
 os.close(fd)
 
 # ---- crash after each write: the store loads, the next run finishes ----

@@ -287,5 +287,10 @@ t.like(out, "weak.example w1: RSA key of 1024 bits is too short",
        "check: a 1024-bit key is named (bits read from the key itself)")
 rc, out, err = h.keys(kconf, "check", "example.org")
 t.ok(rc == 0 and "checked 2 key(s)" in out, "check DOMAIN limits the check", out)
+rc, out, err = h.keys(kconf, "check", "exmaple.org")
+t.ok(rc == 1 and "exmaple.org: no active or retiring key" in out,
+     "check of a domain with no key (a typo): exit 1, named", out)
+rc, out, err = h.keys(kconf, "check", "-bad-")
+t.ok(rc == 1 and "not a domain name" in out, "check of a non-domain: exit 1", out)
 h.finish()
 t.done()
