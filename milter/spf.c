@@ -78,6 +78,7 @@ struct spf_run {
 	 * belong to that term, they are not terms of their own. */
 	char		 hosts[SPF_MAX_NAMES * 2][256];
 	size_t		 nhosts;
+	int		 hosts_ptr;	/* those names came from a PTR answer */
 };
 
 static _Thread_local struct spf_run *cur_run;
@@ -181,15 +182,22 @@ lookup_txt(SPF_dns_server_t *srv, struct dns *d, const char *domain,
  * over the whole check.  Every query is a term except the first (the
  * record itself), PTR queries and the address lookups of names an MX
  * or PTR answer gave.  More than 10 names in an MX answer is permerror too. */
+static int
+is_host(const struct spf_run *run, const char *domain)
+{
+	for (size_t i = 0; i < run->nhosts; i++)
+		if (strcasecmp(run->hosts[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 count_term(struct spf_run *run, const char *domain, ns_type type,
     const SPF_dns_rr_t *rr)
 {
-	int host = 0;
+	int host = (type == ns_t_a || type == ns_t_aaaa) &&
+	    is_host(run, domain);
 
-	if (type == ns_t_a || type == ns_t_aaaa)
-		for (size_t i = 0; i < run->nhosts && !host; i++)
-			host = strcasecmp(run->hosts[i], domain) == 0;
 	/* PTR queries also serve the %{p} macro, which is no term. */
 	if (run->queries > 1 && !host && type != ns_t_ptr)
 		run->terms++;
@@ -198,6 +206,7 @@ count_term(struct spf_run *run, const char *domain, ns_type type,
 	if (type == ns_t_mx && rr->num_rr > SPF_MAX_NAMES)
 		run->mx_over = 1;
 	run->nhosts = 0;
+	run->hosts_ptr = type == ns_t_ptr;
 	for (int i = 0; i < rr->num_rr &&
 	    run->nhosts < sizeof(run->hosts) / sizeof(run->hosts[0]); i++)
 		snprintf(run->hosts[run->nhosts++], sizeof(run->hosts[0]), "%s",
@@ -237,6 +246,17 @@ af_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 			for (size_t i = 0; i < rs.n; i++)
 				rr_add(rr, type, rs.data[i], rs.len[i]);
 		dns_rrset_free(&rs);
+	}
+	/* RFC 7208 5.5: a DNS error on the PTR lookup of "ptr" (or of %{p})
+	 * is no match, and on the address lookup of a name it returned,
+	 * that name is skipped: neither makes the check a temperror. */
+	if (run != NULL && st == DNS_TEMPFAIL && (type == ns_t_ptr ||
+	    ((type == ns_t_a || type == ns_t_aaaa) && run->hosts_ptr &&
+	    is_host(run, domain)))) {
+		SPF_dns_rr_free(rr);
+		rr = rr_status(srv, domain, type, DNS_NODATA);
+		count_term(run, domain, type, rr);
+		return rr;	/* not a void lookup either */
 	}
 	if (run != NULL)
 		count_term(run, domain, type, rr);

@@ -35,9 +35,15 @@ recs = [
     'brokendns.example. TXT "v=spf1 a:sub.refused.example -all"',
     'lo.example. TXT "v=spf1 ip4:192.0.2.99 -all"',
     'lo-ok.example. TXT "v=spf1 ip4:127.0.0.2 -all"',
+    'ptrfail.example. TXT "v=spf1 ptr ip4:1.2.3.0/24 -all"',
+    'ptrhost.example. TXT "v=spf1 ptr -all"',
+    '5.3.2.1.in-addr.arpa. PTR bad.refused.example.',
+    '5.3.2.1.in-addr.arpa. PTR mx.ptrhost.example.',
+    'mx.ptrhost.example. A 1.2.3.5',
 ]
 recs += ['h%d.example. A 198.51.100.%d' % (i, i) for i in range(1, 11)]
-h.start_dns(recs, ['local-zone: "refused.example." refuse'])
+h.start_dns(recs, ['local-zone: "refused.example." refuse',
+                   'local-zone: "4.3.2.1.in-addr.arpa." refuse'])
 af = h.start_authfilter({"dns_timeout": "2s"})
 
 
@@ -89,6 +95,15 @@ case("a@brokendns.example", "spf=temperror smtp.mailfrom=brokendns.example",
      "REFUSED on a lookup: temperror")
 case("a@sub.refused.example", "spf=temperror smtp.mailfrom=sub.refused.example",
      "REFUSED on the record: temperror")
+# RFC 7208 5.5: DNS errors under "ptr" are no match, not temperror.  The
+# client addresses are only data in the milter protocol: nothing is sent
+# to them.
+case("a@ptrfail.example", "spf=pass smtp.mailfrom=ptrfail.example",
+     "PTR lookup REFUSED: ptr does not match, the next term passes",
+     ip="1.2.3.4")
+case("a@ptrhost.example", "spf=pass smtp.mailfrom=ptrhost.example",
+     "address lookup of one PTR name REFUSED: that name skipped, the "
+     "other validates", ip="1.2.3.5")
 # S5: null sender -> HELO identity
 case("", "spf=pass smtp.helo=helo.example", "null sender: HELO checked (S5)",
      helo="helo.example")
