@@ -161,6 +161,18 @@ resolve_bounded(struct dns *d, const char *name, int type,
 	return rc;
 }
 
+/*
+ * libunbound keeps some state for all contexts in globals: the locks
+ * that finishing a context's setup creates (listen_setup_locks()) are
+ * destroyed by deleting any context.  A reload deletes the old context
+ * in whichever thread releases it last, while the new one may be set up
+ * by its first query in another (ThreadSanitizer: data race in
+ * pthread_mutex_init/destroy).  So creating, finishing and deleting a
+ * context happen under one lock, and a context is finished here, at
+ * once, rather than by its first query.
+ */
+static pthread_mutex_t ub_global = PTHREAD_MUTEX_INITIALIZER;
+
 struct dns *
 dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
     const char *trust_anchor, char *err, size_t errsz)
@@ -170,8 +182,14 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 	char num[16];
 	int rc;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->ctx = ub_ctx_create()) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errsz, "cannot create a DNS resolver");
+		return NULL;
+	}
+	pthread_mutex_lock(&ub_global);
+	d->ctx = ub_ctx_create();
+	pthread_mutex_unlock(&ub_global);
+	if (d->ctx == NULL) {
 		snprintf(err, errsz, "cannot create a DNS resolver");
 		free(d);
 		return NULL;
@@ -218,6 +236,19 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 		dns_free(d);
 		return NULL;
 	}
+	/* Finish the setup now (any data call does; this name is none of
+	 * ours), under the lock: see ub_global. */
+	pthread_mutex_lock(&ub_global);
+	rc = ub_ctx_data_remove(d->ctx, "authfilter.invalid.");
+	pthread_mutex_unlock(&ub_global);
+	if (rc != 0) {
+		snprintf(err, errsz, "DNS resolver setup%s%s: %s",
+		    trust_anchor != NULL && *trust_anchor != '\0' ?
+		    " with dns_trust_anchor " : "", trust_anchor != NULL ?
+		    trust_anchor : "", ub_strerror(rc));
+		dns_free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -226,8 +257,11 @@ dns_free(struct dns *d)
 {
 	if (d == NULL)
 		return;
-	if (d->ctx != NULL)
+	if (d->ctx != NULL) {
+		pthread_mutex_lock(&ub_global);
 		ub_ctx_delete(d->ctx);
+		pthread_mutex_unlock(&ub_global);
+	}
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->process);
 	pthread_cond_destroy(&d->done);
