@@ -16,12 +16,18 @@ class Tap:
     def ok(self, cond, name, diag=None):
         self.n += 1
         print(("ok" if cond else "not ok") + " %d - %s" % (self.n, name))
+        sys.stdout.flush()
         if not cond:
             self.failed += 1
+            # To stderr as well: prove shows it without -v, so a CI log
+            # says what failed and why.
+            sys.stderr.write("# not ok %d - %s\n" % (self.n, name))
             if diag:
                 for line in str(diag).splitlines()[-40:]:
                     print("#   " + line)
+                    sys.stderr.write("#   " + line + "\n")
         sys.stdout.flush()
+        sys.stderr.flush()
         return bool(cond)
 
     def is_(self, got, want, name):
