@@ -19,16 +19,16 @@
  *	While the daemon drains for shutdown, new sessions and new messages
  *	get 451 4.3.2: the sender retries, and the restarted daemon takes it.
  *
- *	The message stages MAIL FROM to body are negotiated as "no reply"
+ *	Every stage before end of message is negotiated as "no reply"
  *	(SMFIP_NR_*): the MTA streams the message without waiting for a
  *	round trip per header, which is most of a milter's cost per
  *	message.  A verdict reached at such a stage (a header limit, a
  *	tempfail) is kept in the session and given at end of message; the
  *	client gets the same SMTP reply, after DATA.  (libmilter offers
  *	these flags even to an MTA without them and answers "continue" in
- *	our place, so the rule is the same for every MTA.)  Connect and
- *	HELO keep their replies: once per connection, and a new session
- *	during shutdown is refused at once.
+ *	our place, so the rule is the same for every MTA.)  A connection
+ *	that arrives while the daemon shuts down negotiates no such stage:
+ *	it is refused at connect, at once.
  */
 #include "buildconf.h"
 
@@ -53,8 +53,8 @@
 
 /* Stages the MTA need not wait for; SMFIP_NODATA and SMFIP_NOUNKNOWN:
  * there are no callbacks for DATA and unknown commands. */
-#define NOREPLY_STAGES (SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | \
-	SMFIP_NR_EOH | SMFIP_NR_BODY)
+#define NOREPLY_STAGES (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | \
+	SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 #define SKIPPED_STAGES (SMFIP_NODATA | SMFIP_NOUNKNOWN)
 
 static void
@@ -144,7 +144,10 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIF_SETSYMLIST);
 	/* Header values exactly as sent (DKIM canonicalisation needs the
 	 * white space after the colon). */
-	*pf1 = f1 & (SMFIP_HDR_LEADSPC | NOREPLY_STAGES | SKIPPED_STAGES);
+	/* While draining, a new connection is refused at connect: no
+	 * no-reply stages for it. */
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SKIPPED_STAGES |
+	    (session_draining() ? 0 : NOREPLY_STAGES));
 	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	s->noreply = *pf1 & NOREPLY_STAGES;
 	*pf2 = 0;

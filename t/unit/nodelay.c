@@ -1,5 +1,6 @@
 /* Unit test for milter/milter_nodelay.c: connections accepted on an inet
- * listening socket carry TCP_NODELAY (what libmilter's sockets get). */
+ * listening socket carry TCP_NODELAY and are marked for quick ACKs (what
+ * libmilter's sockets get); unix sockets are not. */
 #include "buildconf.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "milter/milter_nodelay.h"
 #include "t/tap.h"
 
 static int
@@ -39,6 +41,13 @@ main(void)
 	ok(connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0, "connect");
 	a = accept(l, NULL, NULL);
 	ok(a >= 0 && nodelay(a), "the accepted connection has TCP_NODELAY");
+	ok(milter_fd_quickack(a), "and is marked for TCP_QUICKACK");
+	ok(!milter_fd_quickack(c), "the connecting side is not");
+	char byte = 'x', got = 0;
+	ok(write(c, &byte, 1) == 1 && read(a, &got, 1) == 1 && got == 'x',
+	    "read() through the interposer returns the data");
+	close(a);
+	ok(!milter_fd_quickack(a), "close() clears the mark");
 
 	/* unix sockets are left alone (and have no such option). */
 	int u = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -48,9 +57,15 @@ main(void)
 	unlink(sun.sun_path);
 	bind(u, (struct sockaddr *)&sun, sizeof(sun));
 	ok(listen(u, 5) == 0, "listen() on a unix socket still works");
+	int uc = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(uc, (struct sockaddr *)&sun, sizeof(sun));
+	int ua = accept(u, NULL, NULL);
+	ok(ua >= 0 && !milter_fd_quickack(ua),
+	    "a unix connection is not marked");
+	close(ua);
+	close(uc);
 	unlink(sun.sun_path);
 	close(u);
-	close(a);
 	close(c);
 	close(l);
 	return done_testing();
