@@ -182,11 +182,24 @@ lookup_txt(SPF_dns_server_t *srv, struct dns *d, const char *domain,
  * over the whole check.  Every query is a term except the first (the
  * record itself), PTR queries and the address lookups of names an MX
  * or PTR answer gave.  More than 10 names in an MX answer is permerror too. */
+/* Domain names equal but for case and a trailing dot. */
+static int
+same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
 static int
 is_host(const struct spf_run *run, const char *domain)
 {
 	for (size_t i = 0; i < run->nhosts; i++)
-		if (strcasecmp(run->hosts[i], domain) == 0)
+		if (same_name(run->hosts[i], domain))
 			return 1;
 	return 0;
 }
@@ -223,6 +236,7 @@ af_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	enum dns_status st;
 	SPF_dns_rr_t *rr;
 	char err[300];
+	int host;
 
 	(void)should_cache;
 	if (type == ns_t_spf)		/* RFC 7208 3.1: TXT only */
@@ -258,11 +272,17 @@ af_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 		count_term(run, domain, type, rr);
 		return rr;	/* not a void lookup either */
 	}
+	/* RFC 7208 4.6.4 counts void lookups per term: the address lookup
+	 * of a name an MX or PTR answer gave belongs to a term whose own
+	 * query found data.  (Counting them made "ptr" with more than 10
+	 * names permerror or not by the order of the PTR answer.) */
+	host = run != NULL && (type == ns_t_a || type == ns_t_aaaa) &&
+	    is_host(run, domain);
 	if (run != NULL)
 		count_term(run, domain, type, rr);
 	if (run != NULL && st == DNS_TEMPFAIL)
 		run->timed_out = 1;
-	if (run != NULL && rr != NULL && st != DNS_TEMPFAIL &&
+	if (run != NULL && rr != NULL && st != DNS_TEMPFAIL && !host &&
 	    rr->num_rr == 0 && ++run->voids == SPF_MAX_VOIDS + 1)
 		snprintf(run->void_name, sizeof(run->void_name), "%s", domain);
 	return rr;
