@@ -500,13 +500,29 @@ proc_usage(int pid, double *cpu, long *hwm, long *rss)
 	}
 }
 
+/* proc_usage() summed over the pids. */
+static void
+usage_sum(const int *pids, int n, double *cpu, long *hwm, long *rss)
+{
+	*cpu = 0;
+	*hwm = *rss = 0;
+	for (int i = 0; i < n; i++) {
+		double c;
+		long h, r;
+		proc_usage(pids[i], &c, &h, &r);
+		*cpu += c;
+		*hwm += h;
+		*rss += r;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o = { .sessions = 1, .messages = 100, .body = 2048 };
 	int ch, pids[MAX_PIDS], npids = 0, done = 0, errors = 0, k = 0;
 	double cpu0 = 0, cpu1 = 0, t0, t1, *all;
-	long hwm1 = 0, rss0 = 0, rss1 = 0;
+	long hwm0 = 0, hwm1 = 0, rss0 = 0, rss1 = 0;
 	const char *file = NULL;
 	struct worker *w;
 	pthread_t *tid;
@@ -547,13 +563,7 @@ main(int argc, char **argv)
 	all = calloc((size_t)o.messages, sizeof(*all));
 	if (w == NULL || tid == NULL || all == NULL)
 		return 1;
-	for (int i = 0; i < npids; i++) {
-		double c;
-		long h, r;
-		proc_usage(pids[i], &c, &h, &r);
-		cpu0 += c;
-		rss0 += r;
-	}
+	usage_sum(pids, npids, &cpu0, &hwm0, &rss0);
 	t0 = now();
 	for (int i = 0; i < o.sessions; i++) {
 		w[i].o = &o;
@@ -570,14 +580,7 @@ main(int argc, char **argv)
 		free(w[i].lat);
 	}
 	t1 = now();
-	for (int i = 0; i < npids; i++) {
-		double c;
-		long h, r;
-		proc_usage(pids[i], &c, &h, &r);
-		cpu1 += c;
-		hwm1 += h;
-		rss1 += r;
-	}
+	usage_sum(pids, npids, &cpu1, &hwm1, &rss1);
 	qsort(all, (size_t)k, sizeof(*all), cmpd);
 #define PCT(p) (k > 0 ? all[(size_t)((k - 1) * (p))] * 1000 : 0)
 	printf("messages %d errors %d seconds %.3f msgs/s %.1f\n", done,

@@ -64,15 +64,19 @@ struct sign_lib {
 	unsigned	 ttl;
 };
 
+struct md_sink {
+	EVP_MD_CTX	*md;
+	int		 error;
+};
+
 struct signer {
 	const struct sign_lib *lib;
 	const struct key *key[SIGN_MAX_KEYS];
 	size_t		 n;
 	EVP_MD_CTX	*hdr;	/* SHA-256 of the selected canonical headers */
-	EVP_MD_CTX	*body;	/* SHA-256 of the canonical body */
+	struct md_sink	 body;	/* SHA-256 of the canonical body */
 	struct canon_body cb;
 	char		*hlist;	/* h= value, folded */
-	int		 hash_error;
 };
 
 struct sign_lib *
@@ -100,29 +104,16 @@ signer_free(struct signer *s)
 	if (s == NULL)
 		return;
 	EVP_MD_CTX_free(s->hdr);
-	EVP_MD_CTX_free(s->body);
+	EVP_MD_CTX_free(s->body.md);
 	free(s->hlist);
 	free(s);
 }
 
+/* Canonical bytes into a digest (canon_sink). */
 static void
-digest_sink(void *arg, const void *buf, size_t len)
+md_sink(void *arg, const void *buf, size_t len)
 {
-	struct signer *s = arg;
-
-	if (EVP_DigestUpdate(s->body, buf, len) != 1)
-		s->hash_error = 1;
-}
-
-struct hdr_sink {
-	EVP_MD_CTX	*md;
-	int		 error;
-};
-
-static void
-hdr_sink(void *arg, const void *buf, size_t len)
-{
-	struct hdr_sink *h = arg;
+	struct md_sink *h = arg;
 
 	if (EVP_DigestUpdate(h->md, buf, len) != 1)
 		h->error = 1;
@@ -199,7 +190,7 @@ static int
 select_headers(struct signer *s, const struct message *m)
 {
 	struct str h = { 0 };
-	struct hdr_sink sink = { .md = s->hdr };
+	struct md_sink sink = { .md = s->hdr };
 	unsigned char *used = calloc(m->nhdrs + 1, 1);
 	const char **names = calloc(m->nhdrs + 16, sizeof(*names));
 	size_t nnames = 0;
@@ -223,7 +214,7 @@ select_headers(struct signer *s, const struct message *m)
 				continue;
 			used[j - 1] = 1;
 			canon_header(hd->name, hd->value, hd->vlen, 1,
-			    hdr_sink, &sink);
+			    md_sink, &sink);
 			break;
 		}
 	}
@@ -245,9 +236,9 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
 
 	(void)jobid;
 	if (s == NULL || (s->hdr = EVP_MD_CTX_new()) == NULL ||
-	    (s->body = EVP_MD_CTX_new()) == NULL ||
+	    (s->body.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(s->hdr, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(s->body, EVP_sha256(), NULL) != 1) {
+	    EVP_DigestInit_ex(s->body.md, EVP_sha256(), NULL) != 1) {
 		snprintf(err, errsz, "cannot start SHA-256");
 		signer_free(s);
 		return NULL;
@@ -267,7 +258,7 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
 		signer_free(s);
 		return NULL;
 	}
-	canon_body_init(&s->cb, digest_sink, s);
+	canon_body_init(&s->cb, md_sink, &s->body);
 	return s;
 }
 
@@ -276,7 +267,7 @@ signer_body(struct signer *s, const unsigned char *buf, size_t len,
     char *err, size_t errsz)
 {
 	canon_body_add(&s->cb, buf, len);
-	if (s->hash_error) {
+	if (s->body.error) {
 		snprintf(err, errsz, "body: hash error");
 		return -1;
 	}
@@ -337,7 +328,7 @@ sign_one(struct signer *s, const struct key *k,
     const char *bh, time_t now, char *err, size_t errsz)
 {
 	struct str v = { 0 };
-	struct hdr_sink sink = { 0 };
+	struct md_sink sink = { 0 };
 	unsigned char dg[EVP_MAX_MD_SIZE], sig[1024], b64[1400];
 	unsigned int dglen = 0;
 	size_t siglen = sizeof(sig);
@@ -373,7 +364,7 @@ sign_one(struct signer *s, const struct key *k,
 		snprintf(err, errsz, "cannot copy the header hash");
 		goto fail;
 	}
-	canon_header("DKIM-Signature", v.p, v.len, 0, hdr_sink, &sink);
+	canon_header("DKIM-Signature", v.p, v.len, 0, md_sink, &sink);
 	if (sink.error || EVP_DigestFinal_ex(sink.md, dg, &dglen) != 1 ||
 	    sign_digest(k, dg, dglen, sig, &siglen) != 0 ||
 	    siglen > (sizeof(b64) - 1) / 4 * 3) {
@@ -411,7 +402,7 @@ signer_finish(struct signer *s, char ***values, size_t *n, char *err,
 		return -1;
 	}
 	canon_body_finish(&s->cb);
-	if (s->hash_error || EVP_DigestFinal_ex(s->body, dg, &dglen) != 1) {
+	if (s->body.error || EVP_DigestFinal_ex(s->body.md, dg, &dglen) != 1) {
 		snprintf(err, errsz, "body: hash error");
 		free(out);
 		return -1;
