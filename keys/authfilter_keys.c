@@ -178,20 +178,34 @@ dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
 static void
 tell_daemon(const struct ctx *c)
 {
-	FILE *fp;
+	FILE *fp = NULL;
 	long pid = 0;
+	char path[64], comm[32] = "";
+	int fd;
 
-	if (*c->cfg->pid_file == '\0' ||
-	    (fp = fopen(c->cfg->pid_file, "r")) == NULL) {
+	if (*c->cfg->pid_file == '\0' || (fd = open(c->cfg->pid_file,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
 		printf("reload a running authfilter to use it: kill -HUP <pid>\n");
 		return;
 	}
-	if (fscanf(fp, "%ld", &pid) == 1 && pid > 1 &&
-	    kill((pid_t)pid, SIGHUP) == 0)
+	if (fscanf(fp, "%ld", &pid) == 1 && pid > 1) {
+		/* A stale pid file may name some other process now: signal
+		 * only an authfilter. */
+		FILE *cf;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if ((cf = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), cf) == NULL)
+				comm[0] = '\0';
+			fclose(cf);
+		}
+		comm[strcspn(comm, "\n")] = '\0';
+	}
+	if (strcmp(comm, "authfilter") == 0 && kill((pid_t)pid, SIGHUP) == 0)
 		printf("told authfilter (pid %ld) to reload\n", pid);
 	else
-		printf("could not signal the pid in %s; reload authfilter "
-		    "by hand\n", c->cfg->pid_file);
+		printf("%s names no running authfilter; reload authfilter by "
+		    "hand\n", c->cfg->pid_file);
 	fclose(fp);
 }
 
