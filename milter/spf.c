@@ -256,8 +256,13 @@ af_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	    sizeof(err))) != DNS_OK)
 		rr = rr_status(srv, domain, type, st);
 	else {
+		/* RFC 7208 4.6.4: of a PTR answer only the first 10 names
+		 * count ("all records other than the first 10 MUST be
+		 * ignored"); libspf2 makes more than 10 a permerror. */
+		size_t n = type == ns_t_ptr && rs.n > SPF_MAX_NAMES ?
+		    SPF_MAX_NAMES : rs.n;
 		if ((rr = rr_status(srv, domain, type, DNS_OK)) != NULL)
-			for (size_t i = 0; i < rs.n; i++)
+			for (size_t i = 0; i < n; i++)
 				rr_add(rr, type, rs.data[i], rs.len[i]);
 		dns_rrset_free(&rs);
 	}
