@@ -205,12 +205,9 @@ is_host(const struct spf_run *run, const char *domain)
 }
 
 static void
-count_term(struct spf_run *run, const char *domain, ns_type type,
-    const SPF_dns_rr_t *rr)
+count_term(struct spf_run *run, ns_type type, const SPF_dns_rr_t *rr,
+    int host)
 {
-	int host = (type == ns_t_a || type == ns_t_aaaa) &&
-	    is_host(run, domain);
-
 	/* PTR queries also serve the %{p} macro, which is no term. */
 	if (run->queries > 1 && !host && type != ns_t_ptr)
 		run->terms++;
@@ -269,22 +266,20 @@ af_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	/* RFC 7208 5.5: a DNS error on the PTR lookup of "ptr" (or of %{p})
 	 * is no match, and on the address lookup of a name it returned,
 	 * that name is skipped: neither makes the check a temperror. */
-	if (run != NULL && st == DNS_TEMPFAIL && (type == ns_t_ptr ||
-	    ((type == ns_t_a || type == ns_t_aaaa) && run->hosts_ptr &&
-	    is_host(run, domain)))) {
-		SPF_dns_rr_free(rr);
-		rr = rr_status(srv, domain, type, DNS_NODATA);
-		count_term(run, domain, type, rr);
-		return rr;	/* not a void lookup either */
-	}
-	/* RFC 7208 4.6.4 counts void lookups per term: the address lookup
-	 * of a name an MX or PTR answer gave belongs to a term whose own
-	 * query found data.  (Counting them made "ptr" with more than 10
-	 * names permerror or not by the order of the PTR answer.) */
+	/* The address lookup of a name the last MX or PTR answer gave
+	 * belongs to that term: no term of its own, and (RFC 7208 4.6.4
+	 * counts void lookups per term) no void lookup either. */
 	host = run != NULL && (type == ns_t_a || type == ns_t_aaaa) &&
 	    is_host(run, domain);
+	if (run != NULL && st == DNS_TEMPFAIL && (type == ns_t_ptr ||
+	    (host && run->hosts_ptr))) {
+		SPF_dns_rr_free(rr);
+		rr = rr_status(srv, domain, type, DNS_NODATA);
+		count_term(run, type, rr, host);
+		return rr;	/* not a void lookup either */
+	}
 	if (run != NULL)
-		count_term(run, domain, type, rr);
+		count_term(run, type, rr, host);
 	if (run != NULL && st == DNS_TEMPFAIL)
 		run->timed_out = 1;
 	if (run != NULL && rr != NULL && st != DNS_TEMPFAIL && !host &&
