@@ -127,6 +127,19 @@ resolve(void)
 	*(void **)&next_close = dlsym(RTLD_NEXT, "close");
 }
 
+/* Whether the C library's function *fn was found (errno ENOSYS if
+ * not), resolving all of them on first use. */
+static int
+resolved_fn(void **fn)
+{
+	pthread_once(&resolved, resolve);
+	if (*fn == NULL) {
+		errno = ENOSYS;
+		return 0;
+	}
+	return 1;
+}
+
 static void
 mark(int fd, unsigned char kind)
 {
@@ -247,11 +260,8 @@ writev(int fd, const struct iovec *iov, int cnt)
 	size_t total = 0, held;
 	int i;
 
-	pthread_once(&resolved, resolve);
-	if (next_writev == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_writev))
 		return -1;
-	}
 	if ((kind != FD_CONN_UNIX && kind != FD_CONN_INET) ||
 	    (ra = ra_of(fd)) == NULL)
 		return next_writev(fd, iov, cnt);
@@ -282,11 +292,8 @@ listen(int fd, int backlog)
 	int domain = 0, type = 0, one = 1;
 	socklen_t len = sizeof(domain);
 
-	pthread_once(&resolved, resolve);
-	if (next_listen == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_listen))
 		return -1;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0) {
 		len = sizeof(type);
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
@@ -309,11 +316,8 @@ accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	struct readahead *ra;
 	int c;
 
-	pthread_once(&resolved, resolve);
-	if (next_accept == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_accept))
 		return -1;
-	}
 	c = next_accept(fd, addr, addrlen);
 	if (c < 0 || c >= TRACKED_FDS)
 		return c;
@@ -364,11 +368,8 @@ read(int fd, void *buf, size_t n)
 	struct readahead *ra;
 	ssize_t r;
 
-	pthread_once(&resolved, resolve);
-	if (next_read == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_read))
 		return -1;
-	}
 	kind = kind_of(fd);
 	if (kind != FD_CONN_UNIX && kind != FD_CONN_INET)
 		return next_read(fd, buf, n);
@@ -388,11 +389,8 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	nfds_t i, held = 0;
 	int r = 0;
 
-	pthread_once(&resolved, resolve);
-	if (next_poll == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_poll))
 		return -1;
-	}
 	for (i = 0; i < nfds; i++) {
 		if ((fds[i].events & rd) == 0)
 			continue;
@@ -420,11 +418,8 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 int
 close(int fd)
 {
-	pthread_once(&resolved, resolve);
-	if (next_close == NULL) {
-		errno = ENOSYS;
+	if (!resolved_fn((void **)&next_close))
 		return -1;
-	}
 	if (fd >= 0 && fd < TRACKED_FDS) {
 		mark(fd, FD_OTHER);
 		free(atomic_exchange_explicit(&fd_ra[fd], NULL,
