@@ -226,7 +226,8 @@ write_with_held(int fd, struct readahead *ra, const struct iovec *iov,
 	while (off < held) {
 		v[0].iov_base = ra->out + off;
 		v[0].iov_len = held - off;
-		memcpy(v + 1, iov, (size_t)cnt * sizeof(*iov));
+		if (cnt > 0)
+			memcpy(v + 1, iov, (size_t)cnt * sizeof(*iov));
 		n = next_writev(fd, v, 1 + cnt);
 		if (n < 0)
 			return -1;
