@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+# The daemon keeps decoded DKIM public keys by their exact bytes
+# (milter/pubkey_cache.c).  A key record replaced under the same selector
+# must be used at once: a message signed with the old key fails, one
+# signed with the new key passes.  The record has TTL 0, so the DNS answer
+# cache keeps nothing and any staleness would be the key cache's.
+# Messages are signed by python3-dkim and sent through the milter
+# protocol; verdicts come from the Authentication-Results header.
+import base64
+import os
+import subprocess
+import sys
+
+import dkim
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import Harness, ar_parse  # noqa: E402
+from milterclient import Milter, split_message  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+h = Harness(t)
+
+
+def run(*cmd, inp=None):
+    return subprocess.run(cmd, input=inp, capture_output=True, check=True).stdout
+
+
+def keypair():
+    pem = run("openssl", "genrsa", "-traditional", "2048")
+    der = run("openssl", "rsa", "-pubout", "-outform", "DER", inp=pem)
+    return pem, base64.b64encode(der).decode()
+
+
+def record(pub):
+    value = "v=DKIM1; k=rsa; p=" + pub
+    parts = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
+    return "sel._domainkey.example.net. 0 IN TXT %s" % parts
+
+
+(pem_a, pub_a), (pem_b, pub_b) = keypair(), keypair()
+h.start_dns([record(pub_a)], control=True)
+af = h.start_authfilter()
+n = 0
+
+
+def dkim_result(pem):
+    """dkim= of one message signed with pem under sel._domainkey."""
+    global n
+    n += 1
+    m = (b"From: Joe <joe@example.net>\r\nTo: suzie@example.org\r\n"
+         b"Subject: key %d\r\nMessage-ID: <k%d@example.net>\r\n\r\nHi.\r\n"
+         % (n, n))
+    raw = dkim.sign(m, b"sel", b"example.net", pem,
+                    include_headers=[b"from", b"to", b"subject",
+                                     b"message-id"]) + m
+    hdrs, body = split_message(raw)
+    c = Milter("127.0.0.1", af.port)
+    try:
+        c.connect(hostname="mx.example", ip="198.51.100.25")
+        c.helo("mx.example")
+        code, _ = c.message(hdrs, body=body, sender="<joe@example.net>")
+        ars = [v for _, name, v in c.inserted_headers()
+               if name == "Authentication-Results"]
+    finally:
+        c.quit()
+    if code != b"c" or len(ars) != 1:
+        return "no verdict (%r)" % code
+    got = [r.split()[0] for r in ar_parse(ars[0])[1:] if r.startswith("dkim=")]
+    return got[0] if got else "no dkim="
+
+
+t.is_(dkim_result(pem_a), "dkim=pass", "signed with key A, A published: pass")
+t.is_(dkim_result(pem_a), "dkim=pass", "again (the decoded key is reused): pass")
+t.is_(dkim_result(pem_b), "dkim=fail", "signed with key B, A published: fail")
+h.dns_remove("sel._domainkey.example.net")
+h.dns_set(record(pub_b))
+t.is_(dkim_result(pem_b), "dkim=pass", "B published under the same selector: "
+      "a message signed with B passes")
+t.is_(dkim_result(pem_a), "dkim=fail", "and one signed with A fails at once")
+h.dns_remove("sel._domainkey.example.net")
+h.dns_set(record(pub_a))
+t.is_(dkim_result(pem_a), "dkim=pass", "A back: A passes")
+t.is_(dkim_result(pem_b), "dkim=fail", "B fails")
+h.stop_authfilter(af)
+h.finish()
+t.done()
