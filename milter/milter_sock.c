@@ -1,9 +1,10 @@
 /*
  * NAME
- *	milter_sock -- what we do to libmilter's sockets: TCP options and
- *	reading ahead
+ *	milter_sock -- what we do to libmilter's sockets: TCP options,
+ *	reading ahead, one write per verdict
  * SYNOPSIS
- *	Interposes on listen(), accept(), read(), poll() and close().
+ *	Interposes on listen(), accept(), read(), poll(), writev() and
+ *	close().
  * DESCRIPTION
  *	libmilter opens, reads and closes its sockets itself and offers no
  *	hook to them, so these definitions in the executable interpose on
@@ -23,8 +24,8 @@
  *	   the no-reply stages (callbacks.c) it sends several commands in a
  *	   row, and its second small packet waits for our ACK of the first.
  *	   Postfix end to end fell to 22 msgs/s on one session.  So after
- *	   every read on an inet connection we set TCP_QUICKACK again
- *	   (Linux clears it on its own).
+ *	   every read of an inet connection from the kernel we set
+ *	   TCP_QUICKACK again (Linux clears it on its own).
  *
  *	2. libmilter reads a command as poll(), read() of its 5-byte
  *	   header, poll() and read() of its body, and asks poll() once more
@@ -49,13 +50,23 @@
  *	   xxfi_eom, which a verdict always follows) is held, up to HOLD
  *	   bytes, and goes out in one writev() with the next reply of any
  *	   other kind.  The order of replies is kept.  Held replies are also
- *	   sent before libmilter waits for a command (poll() or read() of
- *	   the connection), so nothing the MTA waits for is ever held back.
+ *	   sent before libmilter waits for a command (its poll() or read()
+ *	   of the connection), so nothing the MTA waits for is ever held
+ *	   back.  Only a reply laid out as libmilter's mi_wr_cmd() writes it
+ *	   (5 bytes of length and command, then the data; the length
+ *	   matching) is held, never the rest of a reply the kernel took in
+ *	   part.  A write error on a held reply shows at the verdict, which
+ *	   then fails the same way: libmilter ends the session.
  *
  *	A connection is used by one libmilter thread at a time (its worker
- *	pool hands sessions over under a mutex); the controller thread's
- *	poll() looks only at idle sessions.  The buffer's fill level is
- *	atomic so that look is never a data race.
+ *	pool hands sessions over under a mutex).  Its controller thread
+ *	polls idle sessions, several fds at once, and may still poll an fd
+ *	number closed and accepted again meanwhile (after its sweep of
+ *	timed-out sessions); so held replies are flushed only by a poll()
+ *	of one fd (the worker's), fill levels are atomic, and a buffer,
+ *	once allocated for an fd number, is emptied on accept() and kept,
+ *	never freed under a poll().  That is at most 12 KiB per connection
+ *	open at once.
  * DIAGNOSTICS
  *	When the buffer cannot be allocated the connection is read
  *	directly, as libmilter would.
@@ -70,6 +81,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -83,8 +95,8 @@
 
 /* Bytes read ahead per connection.  Postfix sends everything from MAIL
  * to end of headers as small commands (a few KiB together) and body
- * chunks of up to 64 KiB, which bypass the buffer.  8 KiB per session
- * is 4 MiB at 500 sessions. */
+ * chunks of up to 64 KiB, which bypass the buffer.  With HOLD, 12 KiB
+ * per session is 6 MiB at 500 sessions. */
 #define READAHEAD 8192
 
 /* Reply bytes held per connection: a DKIM-Signature for each key and
@@ -94,6 +106,10 @@
 
 /* A milter reply starts with its length (4 bytes) and its command. */
 #define REPLY_CMD_AT 4
+
+/* iovecs of one writev() sent together with the held replies
+ * (libmilter writes 1 or 2). */
+#define MAX_IOV 8
 
 enum { FD_OTHER, FD_LISTEN_UNIX, FD_LISTEN_INET, FD_CONN_UNIX, FD_CONN_INET };
 
@@ -161,6 +177,23 @@ ra_of(int fd)
 	    memory_order_acquire) : NULL;
 }
 
+/* fd's buffer if fd is a milter connection now, else NULL. */
+static struct readahead *
+conn_ra(int fd)
+{
+	unsigned char kind = kind_of(fd);
+
+	return kind == FD_CONN_UNIX || kind == FD_CONN_INET ? ra_of(fd) : NULL;
+}
+
+static void
+ra_empty(struct readahead *ra)
+{
+	atomic_store_explicit(&ra->pos, 0, memory_order_relaxed);
+	atomic_store_explicit(&ra->len, 0, memory_order_relaxed);
+	atomic_store_explicit(&ra->held, 0, memory_order_relaxed);
+}
+
 /* Bytes held for fd, not yet handed out. */
 static size_t
 ra_held(const struct readahead *ra)
@@ -189,13 +222,13 @@ milter_fd_quickack(int fd)
 size_t
 milter_fd_held(int fd)
 {
-	return ra_held(ra_of(fd));
+	return ra_held(conn_ra(fd));
 }
 
 size_t
 milter_fd_replies_held(int fd)
 {
-	struct readahead *ra = ra_of(fd);
+	struct readahead *ra = conn_ra(fd);
 
 	return ra == NULL ? 0 : atomic_load_explicit(&ra->held,
 	    memory_order_relaxed);
@@ -211,14 +244,24 @@ reply_can_wait(unsigned char cmd)
 	    cmd == 'h' || cmd == 'i' || cmd == 'm' || cmd == 'q';
 }
 
-/* Write the held replies, then iov[0..cnt) (none if cnt is 0), as one
+/* Keep what the kernel has not taken: out[off..held) moves to the
+ * front, so a retry sends each byte once. */
+static void
+keep_unsent(struct readahead *ra, size_t off, size_t held)
+{
+	if (off > 0)
+		memmove(ra->out, ra->out + off, held - off);
+	atomic_store_explicit(&ra->held, held - off, memory_order_relaxed);
+}
+
+/* Write the held replies, then iov[0..cnt) (none if cnt is 0), in one
  * writev() where the kernel takes it all.  Returns the bytes of iov
- * written, or -1. */
+ * written, or -1 (errno set; what was held and not sent stays held). */
 static ssize_t
 write_with_held(int fd, struct readahead *ra, const struct iovec *iov,
     int cnt)
 {
-	struct iovec v[1 + 8];
+	struct iovec v[1 + MAX_IOV];
 	size_t held = atomic_load_explicit(&ra->held, memory_order_relaxed);
 	size_t off = 0;
 	ssize_t n;
@@ -229,8 +272,12 @@ write_with_held(int fd, struct readahead *ra, const struct iovec *iov,
 		if (cnt > 0)
 			memcpy(v + 1, iov, (size_t)cnt * sizeof(*iov));
 		n = next_writev(fd, v, 1 + cnt);
-		if (n < 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* a socket never takes 0 */
+			keep_unsent(ra, off, held);
 			return -1;
+		}
 		if ((size_t)n >= held - off) {
 			atomic_store_explicit(&ra->held, 0, memory_order_relaxed);
 			return n - (ssize_t)(held - off);
@@ -253,28 +300,39 @@ flush_held(int fd, struct readahead *ra)
 	errno = saved;
 }
 
+/* Whether iov is one whole reply as mi_wr_cmd() lays it out: 4 bytes
+ * of length (of the command and its data), the command, then the data
+ * in a second iovec.  The rest of a reply the kernel took in part is
+ * not (its length would not match). */
+static int
+whole_reply(const struct iovec *iov, int cnt, size_t total)
+{
+	const unsigned char *h = iov[0].iov_base;
+	uint32_t len;
+
+	if (cnt < 1 || cnt > 2 || iov[0].iov_len != REPLY_CMD_AT + 1)
+		return 0;
+	len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+	    (uint32_t)h[2] << 8 | h[3];
+	return (size_t)len + REPLY_CMD_AT == total;
+}
+
 ssize_t
 writev(int fd, const struct iovec *iov, int cnt)
 {
-	unsigned char kind = kind_of(fd), cmd;
 	struct readahead *ra;
 	size_t total = 0, held;
 	int i;
 
 	if (!resolved_fn((void **)&next_writev))
 		return -1;
-	if ((kind != FD_CONN_UNIX && kind != FD_CONN_INET) ||
-	    (ra = ra_of(fd)) == NULL)
+	if ((ra = conn_ra(fd)) == NULL)
 		return next_writev(fd, iov, cnt);
-	if (cnt < 1 || cnt > 8 || iov[0].iov_len <= REPLY_CMD_AT) {
-		flush_held(fd, ra);	/* not a reply as libmilter writes it */
-		return next_writev(fd, iov, cnt);
-	}
-	for (i = 0; i < cnt; i++)
+	for (i = 0; i < cnt && i < MAX_IOV; i++)
 		total += iov[i].iov_len;
-	cmd = ((const unsigned char *)iov[0].iov_base)[REPLY_CMD_AT];
 	held = atomic_load_explicit(&ra->held, memory_order_relaxed);
-	if (reply_can_wait(cmd) && total <= HOLD - held) {
+	if (whole_reply(iov, cnt, total) && reply_can_wait(((const unsigned
+	    char *)iov[0].iov_base)[REPLY_CMD_AT]) && total <= HOLD - held) {
 		for (i = 0; i < cnt; i++) {
 			memcpy(ra->out + held, iov[i].iov_base, iov[i].iov_len);
 			held += iov[i].iov_len;
@@ -284,6 +342,12 @@ writev(int fd, const struct iovec *iov, int cnt)
 	}
 	if (held == 0)
 		return next_writev(fd, iov, cnt);
+	if (cnt < 0 || cnt > MAX_IOV) {
+		/* not libmilter's: the held replies first, on their own */
+		if (write_with_held(fd, ra, NULL, 0) < 0)
+			return -1;
+		return next_writev(fd, iov, cnt);
+	}
 	return write_with_held(fd, ra, iov, cnt);
 }
 
@@ -327,29 +391,35 @@ accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		mark(c, FD_OTHER);
 		return c;
 	}
-	/* calloc: an empty buffer.  Without one the fd is read directly. */
-	ra = calloc(1, sizeof(*ra));
-	free(atomic_exchange_explicit(&fd_ra[c], ra, memory_order_acq_rel));
+	/* The fd number's buffer, emptied, or a new one (calloc: empty).
+	 * Without one the fd is read directly. */
+	if ((ra = ra_of(c)) != NULL)
+		ra_empty(ra);
+	else if ((ra = calloc(1, sizeof(*ra))) != NULL)
+		atomic_store_explicit(&fd_ra[c], ra, memory_order_release);
 	mark(c, kind == FD_LISTEN_INET ? FD_CONN_INET : FD_CONN_UNIX);
 	if (kind == FD_LISTEN_INET)
 		quickack(c);
 	return c;
 }
 
-/* A read of a milter connection: from the buffer, else refill it. */
+/* A read of a milter connection: from the buffer, else refill it.
+ * *kernel: whether the kernel was read. */
 static ssize_t
-ra_read(int fd, struct readahead *ra, void *buf, size_t n)
+ra_read(int fd, struct readahead *ra, void *buf, size_t n, int *kernel)
 {
 	size_t pos = atomic_load_explicit(&ra->pos, memory_order_relaxed);
 	size_t held = ra_held(ra), m;
 	ssize_t r;
 
+	*kernel = 0;
 	if (held > 0) {
 		m = n < held ? n : held;
 		memcpy(buf, ra->data + pos, m);
 		atomic_store_explicit(&ra->pos, pos + m, memory_order_relaxed);
 		return (ssize_t)m;
 	}
+	*kernel = 1;
 	if (n >= READAHEAD)
 		return next_read(fd, buf, n);
 	r = next_read(fd, ra->data, READAHEAD);
@@ -365,20 +435,17 @@ ra_read(int fd, struct readahead *ra, void *buf, size_t n)
 ssize_t
 read(int fd, void *buf, size_t n)
 {
-	unsigned char kind;
 	struct readahead *ra;
 	ssize_t r;
+	int kernel = 1;
 
 	if (!resolved_fn((void **)&next_read))
 		return -1;
-	kind = kind_of(fd);
-	if (kind != FD_CONN_UNIX && kind != FD_CONN_INET)
+	if ((ra = conn_ra(fd)) == NULL)
 		return next_read(fd, buf, n);
-	ra = ra_of(fd);
 	flush_held(fd, ra);
-	r = ra != NULL && n > 0 ? ra_read(fd, ra, buf, n) :
-	    next_read(fd, buf, n);
-	if (r > 0 && kind == FD_CONN_INET)
+	r = n > 0 ? ra_read(fd, ra, buf, n, &kernel) : next_read(fd, buf, n);
+	if (r > 0 && kernel && kind_of(fd) == FD_CONN_INET)
 		quickack(fd);
 	return r;
 }
@@ -387,29 +454,40 @@ int
 poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	const short rd = POLLIN | POLLRDNORM;
-	nfds_t i, held = 0;
+	nfds_t i, held = 0, other = 0;
 	int r = 0;
 
 	if (!resolved_fn((void **)&next_poll))
 		return -1;
+	/* A worker's poll of its connection: send held replies first.
+	 * (The controller's poll of several is never its owner.) */
+	if (nfds == 1)
+		flush_held(fds[0].fd, conn_ra(fds[0].fd));
 	for (i = 0; i < nfds; i++) {
-		if ((fds[i].events & rd) == 0)
-			continue;
-		flush_held(fds[i].fd, ra_of(fds[i].fd));
-		if (ra_held(ra_of(fds[i].fd)) > 0)
+		if ((fds[i].events & rd) != 0 && ra_held(conn_ra(fds[i].fd)) > 0) {
 			held++;
+			if ((fds[i].events & ~rd) != 0)
+				other++;
+		} else
+			other++;
 	}
 	if (held == 0)
 		return next_poll(fds, nfds, timeout);
-	/* Some are readable now.  Ask the kernel about the others, if
-	 * any, without waiting; a held one is readable and nothing else
-	 * (its error or hangup, if any, shows once it is drained). */
-	if (held < nfds && next_poll(fds, nfds, 0) < 0)
+	/* Some are readable now.  Ask the kernel about the rest, if any,
+	 * without waiting.  A held one is readable, plus what else it asked
+	 * for and the kernel reports; its error or hangup, if any, shows
+	 * once the held bytes are handed out. */
+	if (other > 0) {
+		if (next_poll(fds, nfds, 0) < 0)
+			for (i = 0; i < nfds; i++)
+				fds[i].revents = 0;
+	} else
 		for (i = 0; i < nfds; i++)
 			fds[i].revents = 0;
 	for (i = 0; i < nfds; i++) {
-		if ((fds[i].events & rd) != 0 && ra_held(ra_of(fds[i].fd)) > 0)
-			fds[i].revents = fds[i].events & rd;
+		if ((fds[i].events & rd) != 0 && ra_held(conn_ra(fds[i].fd)) > 0)
+			fds[i].revents = (short)((fds[i].revents & fds[i].events) |
+			    (fds[i].events & rd));
 		if (fds[i].revents != 0)
 			r++;
 	}
@@ -421,10 +499,12 @@ close(int fd)
 {
 	if (!resolved_fn((void **)&next_close))
 		return -1;
-	if (fd >= 0 && fd < TRACKED_FDS) {
+	/* The buffer stays, empty, for the next connection with this
+	 * number. */
+	if (conn_ra(fd) != NULL) {
 		mark(fd, FD_OTHER);
-		free(atomic_exchange_explicit(&fd_ra[fd], NULL,
-		    memory_order_acq_rel));
-	}
+		ra_empty(ra_of(fd));
+	} else
+		mark(fd, FD_OTHER);
 	return next_close(fd);
 }

@@ -23,7 +23,14 @@
  *	the cached EVP_PKEY with one more reference (the caller's
  *	EVP_PKEY_free() drops it) and consumes the same bytes from the
  *	BIO as a decode would.  OpenSSL keys may be used by several
- *	threads at once for verifying.
+ *	threads at once for verifying.  Every caller in the process gets
+ *	the shared key, so none may change it: libopendkim only reads it
+ *	(EVP_PKEY_get1_RSA, _get_id, _get_size), and authfilter itself
+ *	never calls d2i_PUBKEY_bio().
+ *
+ *	The slot hash has no secret: someone who publishes many crafted
+ *	keys can evict others' keys, which costs one decode each, as
+ *	without the cache.
  *
  *	The cache has PUBKEY_CACHE_SLOTS entries, placed by a hash of the
  *	bytes; a new key takes its slot from the key there.  Keys that
@@ -108,8 +115,8 @@ lookup(const unsigned char *data, size_t avail, size_t *used)
 	if (i > avail || i > PUBKEY_MAX_DER)
 		return NULL;
 	*used = i;
-	pthread_mutex_lock(&lock);
 	struct slot *s = &slots[slot_of(data, i)];
+	pthread_mutex_lock(&lock);
 	if (s->der != NULL && s->len == i && memcmp(s->der, data, i) == 0 &&
 	    EVP_PKEY_up_ref(s->pkey) == 1) {
 		k = s->pkey;
@@ -132,8 +139,8 @@ store(const unsigned char *der, size_t len, EVP_PKEY *pkey)
 		return;
 	}
 	memcpy(copy, der, len);
-	pthread_mutex_lock(&lock);
 	struct slot *s = &slots[slot_of(der, len)];
+	pthread_mutex_lock(&lock);
 	old = *s;
 	*s = (struct slot){ copy, len, pkey };
 	pthread_mutex_unlock(&lock);

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,7 @@ kernel_has_data(int fd)
 
 /* a: an accepted connection, c: its peer. */
 static void
-readahead(int a, int c)
+read_ahead(int a, int c)
 {
 	char got[64] = "", big[20000];
 	struct pollfd p[2];
@@ -159,6 +160,59 @@ holding(int a, int c)
 	}
 	ok(n == 10 + 5 + sizeof(big) - 1 && milter_fd_replies_held(a) == 0,
 	    "all of it");
+
+	/* what is not a whole reply is not held, whatever its 5th byte */
+	char odd[9] = { 0, 0, 0, 99, 'h', 'x', 'y', 'z', 'w' };
+	struct iovec v[2] = { { odd, 5 }, { odd + 5, 4 } };
+	ok(writev(a, v, 2) == 9 && milter_fd_replies_held(a) == 0 &&
+	    recv(c, got, sizeof(got), MSG_DONTWAIT) == 9,
+	    "a length that does not match: sent at once");
+}
+
+/* A held reply the kernel takes in part before the socket is full: the
+ * rest stays held and goes out once, in order (a retry must not send
+ * the first part again).  a is made non-blocking for this. */
+static void
+partial(int a, int c)
+{
+	static char junk[1000], body[3000], got[200000];
+	size_t n = 0, want;
+	ssize_t r;
+	struct iovec j = { junk, sizeof(junk) };
+
+	memset(junk, 'J', sizeof(junk));
+	memset(body, 'B', sizeof(body) - 1);
+	fcntl(a, F_SETFL, fcntl(a, F_GETFL) | O_NONBLOCK);
+	/* the smallest send buffer: the kernel cuts the held reply into
+	 * pieces smaller than it */
+	int tiny = 1;
+	setsockopt(a, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny));
+	size_t junks = 0;
+	while (writev(a, &j, 1) == (ssize_t)sizeof(junk))
+		junks++;
+	ok(junks > 0 && errno == EAGAIN, "the socket is full of other bytes");
+	ok(reply(a, 'h', body) == 5 + 2999, "a large header change is held");
+	/* room for some of it, not all */
+	ok(recv(c, got, sizeof(junk), 0) == (ssize_t)sizeof(junk),
+	    "the MTA reads a little");
+	r = reply(a, 'c', "");
+	int some = milter_fd_replies_held(a) > 0 &&
+	    milter_fd_replies_held(a) < 5 + 2999;
+	ok(r == -1 && errno == EAGAIN && some, "the verdict cannot go out: "
+	    "part of the held reply went, the rest is still held");
+	while ((r = recv(c, got + n, sizeof(got) - n, MSG_DONTWAIT)) > 0)
+		n += (size_t)r;
+	r = reply(a, 'c', "");	/* libmilter's retry */
+	ok(r == 5 && milter_fd_replies_held(a) == 0, "the retry sends the rest "
+	    "and the verdict");
+	while ((r = recv(c, got + n, sizeof(got) - n, MSG_DONTWAIT)) > 0)
+		n += (size_t)r;
+	want = (junks - 1) * sizeof(junk) + 5 + 2999 + 5;
+	size_t at = (junks - 1) * sizeof(junk);
+	ok(n == want && got[at + 4] == 'h' && got[at + 5] == 'B' &&
+	    got[at + 5 + 2998] == 'B' && got[at + 5 + 2999 + 4] == 'c',
+	    "the MTA got every byte once, in order");
+	fcntl(a, F_SETFL, fcntl(a, F_GETFL) & ~O_NONBLOCK);
 }
 
 int
@@ -197,16 +251,32 @@ main(void)
 	int uc = socket(AF_UNIX, SOCK_STREAM, 0);
 	connect(uc, (struct sockaddr *)&sun, sizeof(sun));
 	int ua = accept(u, NULL, NULL);
+	char got5[8];
 	ok(ua >= 0 && !milter_fd_quickack(ua),
 	    "a unix connection is not marked for quick ACKs");
-	readahead(ua, uc);
+	read_ahead(ua, uc);
 	close(ua);
 	close(uc);
 	uc = socket(AF_UNIX, SOCK_STREAM, 0);
 	connect(uc, (struct sockaddr *)&sun, sizeof(sun));
 	ua = accept(u, NULL, NULL);
 	holding(ua, uc);
+	partial(ua, uc);
+
+	/* bytes read ahead on a connection that is closed do not make the
+	 * next fd with its number readable */
+	ok(write(uc, "HEAD1rest", 9) == 9 && read(ua, got5, 5) == 5 &&
+	    milter_fd_held(ua) == 4, "4 bytes held");
+	int num = ua;
 	close(ua);
+	int pf[2];
+	ok(pipe(pf) == 0, "a pipe");
+	struct pollfd pp = { .fd = pf[0], .events = POLLIN };
+	ok(pf[0] != num || (milter_fd_held(pf[0]) == 0 &&
+	    poll(&pp, 1, 0) == 0), "the fd number reused: not readable, "
+	    "nothing held");
+	close(pf[0]);
+	close(pf[1]);
 	close(uc);
 	unlink(sun.sun_path);
 	close(u);
