@@ -358,24 +358,11 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return reply(ctx, s, SMFIP_NR_BODY, SMFIS_CONTINUE);
 }
 
-/* SPF of both identities (RFC 7208 2.3 recommends the HELO check too;
- * for the null sender it is the one that counts). */
+/* Inbound only: SPF of both identities (RFC 7208 2.3 recommends the
+ * HELO check too; for the null sender it is the one that counts), then
+ * DMARC over SPF and DKIM; pct= sampling needs a fair 0..99. */
 static void
-check_spf(struct session *s)
-{
-	struct message *m = &s->msg;
-	const char *why;
-
-	if (direction_of(m->state->cfg, s, &why) != DIR_INBOUND)
-		return;
-	spf_check_helo(m->state->spf, s->client_ip, s->helo, &m->spf_helo);
-	spf_check_mailfrom(m->state->spf, s->client_ip, s->helo,
-	    m->env_from != NULL ? m->env_from : "<>", &m->spf_mailfrom);
-}
-
-/* DMARC after SPF and DKIM; pct= sampling needs a fair 0..99. */
-static void
-check_dmarc(struct session *s)
+check_inbound(struct session *s)
 {
 	struct message *m = &s->msg;
 	unsigned char r[2] = { 0, 0 };
@@ -383,6 +370,9 @@ check_dmarc(struct session *s)
 
 	if (direction_of(m->state->cfg, s, &why) != DIR_INBOUND)
 		return;
+	spf_check_helo(m->state->spf, s->client_ip, s->helo, &m->spf_helo);
+	spf_check_mailfrom(m->state->spf, s->client_ip, s->helo,
+	    m->env_from != NULL ? m->env_from : "<>", &m->spf_mailfrom);
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		r[0] = r[1] = 0;	/* sampled: the published policy */
 	dmarc_check(m->state->dmarc, m, (unsigned)((r[0] << 8) | r[1]) % 100,
@@ -426,8 +416,7 @@ cb_eom(SMFICTX *ctx)
 		s->msg.ndkim = verifier_finish(s->msg.verifier, s->msg.dkim,
 		    max);
 	}
-	check_spf(s);
-	check_dmarc(s);
+	check_inbound(s);
 	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
 		rc = tempfail(ctx, s, 0, "out of memory at end of message");
 		goto out;

@@ -35,9 +35,9 @@
  *	   So a read() of a connection takes up to READAHEAD bytes at once
  *	   and hands them out from a per-connection buffer; poll() reports a
  *	   connection with bytes in that buffer as readable without asking
- *	   the kernel.  The bytes held were in the kernel's queue a moment
- *	   before, so libmilter sees the same stream; a hangup or error
- *	   shows once the held bytes are handed out, so every command the
+ *	   the kernel.  The bytes read ahead were in the kernel's queue a
+ *	   moment before, so libmilter sees the same stream; a hangup or
+ *	   error shows once they are handed out, so every command the
  *	   MTA sent before it closed is processed.
  *	   A read() of READAHEAD bytes or more with the buffer empty (a body
  *	   chunk) goes straight into the caller's buffer.  bench/run
@@ -113,7 +113,7 @@
 
 enum { FD_OTHER, FD_LISTEN_UNIX, FD_LISTEN_INET, FD_CONN_UNIX, FD_CONN_INET };
 
-struct readahead {
+struct connbuf {
 	_Atomic size_t	pos, len;	/* data[pos..len) not yet handed out */
 	_Atomic size_t	held;		/* reply bytes in out[] not yet sent */
 	unsigned char	data[READAHEAD];
@@ -121,7 +121,7 @@ struct readahead {
 };
 
 static _Atomic unsigned char fd_kind[TRACKED_FDS];
-static struct readahead *_Atomic fd_ra[TRACKED_FDS];
+static struct connbuf *_Atomic fd_ra[TRACKED_FDS];
 
 /* The functions interposed on, found once for all threads. */
 static int (*next_listen)(int, int);
@@ -170,7 +170,7 @@ kind_of(int fd)
 	    memory_order_relaxed) : FD_OTHER;
 }
 
-static struct readahead *
+static struct connbuf *
 ra_of(int fd)
 {
 	return fd >= 0 && fd < TRACKED_FDS ? atomic_load_explicit(&fd_ra[fd],
@@ -178,7 +178,7 @@ ra_of(int fd)
 }
 
 /* fd's buffer if fd is a milter connection now, else NULL. */
-static struct readahead *
+static struct connbuf *
 conn_ra(int fd)
 {
 	unsigned char kind = kind_of(fd);
@@ -187,16 +187,16 @@ conn_ra(int fd)
 }
 
 static void
-ra_empty(struct readahead *ra)
+ra_empty(struct connbuf *ra)
 {
 	atomic_store_explicit(&ra->pos, 0, memory_order_relaxed);
 	atomic_store_explicit(&ra->len, 0, memory_order_relaxed);
 	atomic_store_explicit(&ra->held, 0, memory_order_relaxed);
 }
 
-/* Bytes held for fd, not yet handed out. */
+/* Bytes read ahead and not yet handed out. */
 static size_t
-ra_held(const struct readahead *ra)
+ra_unread(const struct connbuf *ra)
 {
 	if (ra == NULL)
 		return 0;
@@ -220,15 +220,15 @@ milter_fd_quickack(int fd)
 }
 
 size_t
-milter_fd_held(int fd)
+milter_fd_unread(int fd)
 {
-	return ra_held(conn_ra(fd));
+	return ra_unread(conn_ra(fd));
 }
 
 size_t
 milter_fd_replies_held(int fd)
 {
-	struct readahead *ra = conn_ra(fd);
+	struct connbuf *ra = conn_ra(fd);
 
 	return ra == NULL ? 0 : atomic_load_explicit(&ra->held,
 	    memory_order_relaxed);
@@ -247,7 +247,7 @@ reply_can_wait(unsigned char cmd)
 /* Keep what the kernel has not taken: out[off..held) moves to the
  * front, so a retry sends each byte once. */
 static void
-keep_unsent(struct readahead *ra, size_t off, size_t held)
+keep_unsent(struct connbuf *ra, size_t off, size_t held)
 {
 	if (off > 0)
 		memmove(ra->out, ra->out + off, held - off);
@@ -258,7 +258,7 @@ keep_unsent(struct readahead *ra, size_t off, size_t held)
  * writev() where the kernel takes it all.  Returns the bytes of iov
  * written, or -1 (errno set; what was held and not sent stays held). */
 static ssize_t
-write_with_held(int fd, struct readahead *ra, const struct iovec *iov,
+write_with_held(int fd, struct connbuf *ra, const struct iovec *iov,
     int cnt)
 {
 	struct iovec v[1 + MAX_IOV];
@@ -290,7 +290,7 @@ write_with_held(int fd, struct readahead *ra, const struct iovec *iov,
 
 /* Send what is held before libmilter waits for the MTA. */
 static void
-flush_held(int fd, struct readahead *ra)
+flush_held(int fd, struct connbuf *ra)
 {
 	int saved = errno;
 
@@ -320,7 +320,7 @@ whole_reply(const struct iovec *iov, int cnt, size_t total)
 ssize_t
 writev(int fd, const struct iovec *iov, int cnt)
 {
-	struct readahead *ra;
+	struct connbuf *ra;
 	size_t total = 0, held;
 	int i;
 
@@ -378,7 +378,7 @@ int
 accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
 	unsigned char kind;
-	struct readahead *ra;
+	struct connbuf *ra;
 	int c;
 
 	if (!resolved_fn((void **)&next_accept))
@@ -406,10 +406,10 @@ accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 /* A read of a milter connection: from the buffer, else refill it.
  * *kernel: whether the kernel was read. */
 static ssize_t
-ra_read(int fd, struct readahead *ra, void *buf, size_t n, int *kernel)
+ra_read(int fd, struct connbuf *ra, void *buf, size_t n, int *kernel)
 {
 	size_t pos = atomic_load_explicit(&ra->pos, memory_order_relaxed);
-	size_t held = ra_held(ra), m;
+	size_t held = ra_unread(ra), m;
 	ssize_t r;
 
 	*kernel = 0;
@@ -435,7 +435,7 @@ ra_read(int fd, struct readahead *ra, void *buf, size_t n, int *kernel)
 ssize_t
 read(int fd, void *buf, size_t n)
 {
-	struct readahead *ra;
+	struct connbuf *ra;
 	ssize_t r;
 	int kernel = 1;
 
@@ -450,11 +450,19 @@ read(int fd, void *buf, size_t n)
 	return r;
 }
 
+#define POLL_RD (POLLIN | POLLRDNORM)
+
+/* Whether p asks to read a milter connection with bytes read ahead. */
+static int
+read_ahead_for(const struct pollfd *p)
+{
+	return (p->events & POLL_RD) != 0 && ra_unread(conn_ra(p->fd)) > 0;
+}
+
 int
 poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-	const short rd = POLLIN | POLLRDNORM;
-	nfds_t i, held = 0, other = 0;
+	nfds_t i, ready = 0, other = 0;
 	int r = 0;
 
 	if (!resolved_fn((void **)&next_poll))
@@ -464,30 +472,27 @@ poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	if (nfds == 1)
 		flush_held(fds[0].fd, conn_ra(fds[0].fd));
 	for (i = 0; i < nfds; i++) {
-		if ((fds[i].events & rd) != 0 && ra_held(conn_ra(fds[i].fd)) > 0) {
-			held++;
-			if ((fds[i].events & ~rd) != 0)
-				other++;
-		} else
+		if (!read_ahead_for(&fds[i])) {
 			other++;
+			continue;
+		}
+		ready++;
+		if ((fds[i].events & ~POLL_RD) != 0)
+			other++;	/* it asks for more than reading */
 	}
-	if (held == 0)
+	if (ready == 0)
 		return next_poll(fds, nfds, timeout);
 	/* Some are readable now.  Ask the kernel about the rest, if any,
-	 * without waiting.  A held one is readable, plus what else it asked
-	 * for and the kernel reports; its error or hangup, if any, shows
-	 * once the held bytes are handed out. */
-	if (other > 0) {
-		if (next_poll(fds, nfds, 0) < 0)
-			for (i = 0; i < nfds; i++)
-				fds[i].revents = 0;
-	} else
+	 * without waiting.  One with bytes read ahead is readable, plus
+	 * what else it asked for and the kernel reports; its error or
+	 * hangup, if any, shows once those bytes are handed out. */
+	if (other == 0 || next_poll(fds, nfds, 0) < 0)
 		for (i = 0; i < nfds; i++)
 			fds[i].revents = 0;
 	for (i = 0; i < nfds; i++) {
-		if ((fds[i].events & rd) != 0 && ra_held(conn_ra(fds[i].fd)) > 0)
-			fds[i].revents = (short)((fds[i].revents & fds[i].events) |
-			    (fds[i].events & rd));
+		if (read_ahead_for(&fds[i]))
+			fds[i].revents = (short)((fds[i].revents &
+			    fds[i].events) | (fds[i].events & POLL_RD));
 		if (fds[i].revents != 0)
 			r++;
 	}
@@ -501,10 +506,10 @@ close(int fd)
 		return -1;
 	/* The buffer stays, empty, for the next connection with this
 	 * number. */
-	if (conn_ra(fd) != NULL) {
-		mark(fd, FD_OTHER);
-		ra_empty(ra_of(fd));
-	} else
-		mark(fd, FD_OTHER);
+	struct connbuf *ra = conn_ra(fd);
+
+	mark(fd, FD_OTHER);
+	if (ra != NULL)
+		ra_empty(ra);
 	return next_close(fd);
 }

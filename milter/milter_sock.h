@@ -12,7 +12,7 @@
 int	milter_fd_quickack(int fd);
 
 /* Bytes of a milter connection read ahead and not yet handed out. */
-size_t	milter_fd_held(int fd);
+size_t	milter_fd_unread(int fd);
 
 /* Bytes of replies held back on fd, to go out with the next one. */
 size_t	milter_fd_replies_held(int fd);

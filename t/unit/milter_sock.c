@@ -53,7 +53,7 @@ read_ahead(int a, int c)
 	ok(read(a, got, 5) == 5 && memcmp(got, "HEAD1", 5) == 0,
 	    "read() hands out the first 5 bytes");
 	ok(!kernel_has_data(a), "the rest was read ahead out of the kernel");
-	ok(milter_fd_held(a) == 8, "and is held: 8 bytes");
+	ok(milter_fd_unread(a) == 8, "and is held: 8 bytes");
 	p[0] = (struct pollfd){ .fd = a, .events = POLLIN };
 	ok(poll(p, 1, 5000) == 1 && (p[0].revents & POLLIN) != 0,
 	    "poll() calls the connection readable");
@@ -72,7 +72,7 @@ read_ahead(int a, int c)
 	ok(read(a, got, 4) == 4 && strcmp(got, "body") == 0 &&
 	    read(a, got + 4, 60) == 4 && strcmp(got, "body-one") == 0,
 	    "the held bytes come out in order, a short read at the end");
-	ok(milter_fd_held(a) == 0, "nothing held now");
+	ok(milter_fd_unread(a) == 0, "nothing held now");
 	p[0].revents = 0;
 	ok(poll(p, 1, 0) == 0, "and poll() asks the kernel again: not readable");
 
@@ -83,7 +83,7 @@ read_ahead(int a, int c)
 	ssize_t r;
 	while (n < 10000 && (r = read(a, big + 10000, 10000)) > 0)
 		n += (size_t)r;
-	ok(n == 10000 && milter_fd_held(a) == 0,
+	ok(n == 10000 && milter_fd_unread(a) == 0,
 	    "a read larger than the buffer is not held back");
 
 	shutdown(c, SHUT_WR);
@@ -266,13 +266,13 @@ main(void)
 	/* bytes read ahead on a connection that is closed do not make the
 	 * next fd with its number readable */
 	ok(write(uc, "HEAD1rest", 9) == 9 && read(ua, got5, 5) == 5 &&
-	    milter_fd_held(ua) == 4, "4 bytes held");
+	    milter_fd_unread(ua) == 4, "4 bytes held");
 	int num = ua;
 	close(ua);
 	int pf[2];
 	ok(pipe(pf) == 0, "a pipe");
 	struct pollfd pp = { .fd = pf[0], .events = POLLIN };
-	ok(pf[0] != num || (milter_fd_held(pf[0]) == 0 &&
+	ok(pf[0] != num || (milter_fd_unread(pf[0]) == 0 &&
 	    poll(&pp, 1, 0) == 0), "the fd number reused: not readable, "
 	    "nothing held");
 	close(pf[0]);
