@@ -1,11 +1,11 @@
 /*
- * callbacks.h -- the libmilter callback table.
+ * callbacks.h -- the daemon's hooks for the milter protocol engine.
  */
 #ifndef AUTHFILTER_CALLBACKS_H
 #define AUTHFILTER_CALLBACKS_H
 
-#include <libmilter/mfapi.h>
+#include "milter/engine.h"
 
-extern struct smfiDesc callbacks_desc;
+extern const struct milter_hooks callbacks_hooks;
 
 #endif

@@ -83,6 +83,13 @@ static const struct setting settings[] = {
 	{ "drain_timeout", "30s", K_DURATION, F(drain_timeout), 0, 3600 , NULL },
 	/* Postfix gives up on a milter reply after 300 s at most by default. */
 	{ "milter_timeout", "300s", K_DURATION, F(milter_timeout), 1, 86400 , NULL },
+	/* One thread each.  Postfix opens one connection per SMTP session
+	 * (default_process_limit 100 smtpd processes); room for a burst. */
+	{ "max_sessions", "2000", K_COUNT, F(max_sessions), 1, 100000, NULL },
+	/* Postfix sends a header (up to header_size_limit, 100 KiB) as one
+	 * command and the body in 64 KiB ones: the least we can take. */
+	{ "milter_max_command", "1m", K_SIZE, F(milter_max_command), 65536,
+	    64UL * 1024 * 1024, NULL },
 	{ "sign_subdomains", "no", K_ENUM, F(sign_subdomains), 0, 0, yes_no },
 	{ "sign_failure_action", "tempfail", K_ENUM, F(sign_failure_action),
 	    0, 0, sign_failures },

@@ -33,7 +33,7 @@ enum temperror_action { TEMPERROR_ACCEPT, TEMPERROR_TEMPFAIL };
 
 struct config {
 	char		*source;	/* file read, for messages */
-	char		*milter_socket;	/* libmilter form, e.g. inet:8891@127.0.0.1 */
+	char		*milter_socket;	/* e.g. inet:8891@127.0.0.1 */
 	char		*authserv_id;
 	char		*key_dir;
 	char		*dns_resolver;	/* "" = system resolver */
@@ -48,6 +48,8 @@ struct config {
 	size_t		 max_header_bytes;
 	unsigned	 drain_timeout;	/* seconds */
 	unsigned	 milter_timeout;	/* seconds */
+	size_t		 max_sessions;		/* milter connections at once */
+	size_t		 milter_max_command;	/* bytes of one command */
 	int		 sign_subdomains;
 	enum sign_failure sign_failure_action;
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */

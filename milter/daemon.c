@@ -2,9 +2,11 @@
  * NAME
  *	daemon -- process set-up: socket file, privileges, pid file
  * DESCRIPTION
- *	Small steps main() takes in order: check the socket path, open the
- *	socket (libmilter), set its mode and owner, write the pid file,
- *	drop privileges, and detach unless running in the foreground.
+ *	Small steps main() takes in order: check the socket path (listen.c
+ *	opens it), set its mode and owner, write the pid file, drop
+ *	privileges, detach unless running in the foreground, and raise the
+ *	limit of open files to what max_sessions needs (or serve fewer
+ *	sessions, keeping descriptors for DNS).
  *
  *	A unix socket path that a live process listens on is never
  *	removed (bad-input C5): we connect to it first; only a refused
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,6 +34,7 @@
 #endif
 
 #include "milter/daemon.h"
+#include "milter/log.h"
 
 static const char *
 unix_path(const char *conn)
@@ -220,4 +224,36 @@ daemon_write_pidfile(const char *path, char *err, size_t errsz)
 		return -1;
 	}
 	return 0;
+}
+
+/* Each session holds one descriptor; the rest are the resolver's
+ * sockets (libunbound opens one per query in flight, and its event base
+ * cannot be made without a few: libevent then ends the process), the
+ * log, and files read at reload. */
+#define NOFILE_SPARE 256
+
+size_t
+daemon_session_cap(size_t max_sessions)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_sessions + NOFILE_SPARE, spare;
+	size_t cap;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return max_sessions;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < want ? rl.rlim_max : want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= want)
+		return max_sessions;
+	spare = rl.rlim_cur / 2 < NOFILE_SPARE ? rl.rlim_cur / 2 : NOFILE_SPARE;
+	cap = rl.rlim_cur - spare > 0 ? (size_t)(rl.rlim_cur - spare) : 1;
+	log_msg(LOG_WARNING, "open files limited to %lu: serving at most %zu "
+	    "sessions, not max_sessions (%zu); raise LimitNOFILE to %lu",
+	    (unsigned long)rl.rlim_cur, cap, max_sessions,
+	    (unsigned long)want);
+	return cap;
 }

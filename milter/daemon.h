@@ -20,5 +20,9 @@ void	daemon_remove_socket(const char *conn);
 int	daemon_drop_privileges(const char *user, char *err, size_t errsz);
 int	daemon_detach(char *err, size_t errsz);
 int	daemon_write_pidfile(const char *path, char *err, size_t errsz);
+/* Raise the soft limit of open files to what max_sessions needs, up to
+ * the hard limit.  Returns how many sessions may be open at once: fewer
+ * than max_sessions (logged) when the limit leaves no reserve for DNS. */
+size_t	daemon_session_cap(size_t max_sessions);
 
 #endif

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libmilter/mfapi.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -30,21 +29,17 @@
 #include "milter/callbacks.h"
 #include "milter/config.h"
 #include "milter/daemon.h"
+#include "milter/listen.h"
 #include "milter/log.h"
 #include "milter/report.h"
 #include "milter/runloop.h"
+#include "milter/server.h"
 #include "milter/session.h"
 #include "milter/state.h"
 #include "milter/version.h"
 #include "policy/overrides.h"
 
 #define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
-
-/* libmilter drops a session whose single command passes 64 KiB by
- * default, but Postfix passes headers up to header_size_limit (100 KiB).
- * Take up to 1 MiB so that max_header_bytes, not the library, decides
- * and the sender gets a clear 552 instead of an endless tempfail. */
-#define MILTER_MAX_COMMAND (1024 * 1024 - 1)
 
 static void usage(void) __attribute__((noreturn));
 
@@ -95,6 +90,9 @@ reload(const char *path)
 		    "effect only at restart");
 	if (old != NULL)
 		state_release(old);
+	server_set_limits(&(struct server_limits){
+	    daemon_session_cap(st->cfg->max_sessions), st->cfg->milter_timeout,
+	    st->cfg->milter_max_command });
 	state_install(st);
 	log_set_format(st->cfg->log_format);
 	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
@@ -103,11 +101,11 @@ reload(const char *path)
 
 /*
  * Refuse new sessions and messages (451) and let messages in progress
- * finish, bounded by drain_timeout.  Then the process exits without
- * stopping libmilter (see runloop.c: its stop path is racy, and its worker
- * pool stops serving open sessions once stopped).
+ * finish, bounded by drain_timeout.  Then the process exits: sessions
+ * still open (idle between messages) see the connection close, and the
+ * MTA applies its milter_default_action to what it sends next.
  */
-static int
+static void
 drain(unsigned timeout)
 {
 	unsigned waited_ms = 0;
@@ -129,7 +127,6 @@ drain(unsigned timeout)
 	if (!interrupted && message_in_progress() > 0)
 		log_msg(LOG_WARNING, "drain_timeout: %u message(s) still in "
 		    "progress; the MTA will retry them", message_in_progress());
-	return 0;
 }
 
 static int
@@ -139,28 +136,16 @@ serve(const char *path, int foreground)
 	 * the socket and pid file stay those we started with. */
 	struct af_state *boot = state_acquire();
 	const struct config *cfg = boot->cfg;
+	struct server_limits lim = { 0, cfg->milter_timeout,
+	    cfg->milter_max_command };
 	char err[512];
-	int stale, rc = 1;
+	int stale, lfd = -1, rc = 1;
 
 	if (daemon_check_socket(cfg->milter_socket, &stale, err,
-	    sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "%s", err);
-		goto out;
-	}
-	if (smfi_register(callbacks_desc) == MI_FAILURE ||
-	    smfi_setconn(cfg->milter_socket) == MI_FAILURE ||
-	    smfi_settimeout((int)cfg->milter_timeout) == MI_FAILURE) {
-		log_msg(LOG_ERR, "libmilter refused the set-up of %s",
-		    cfg->milter_socket);
-		goto out;
-	}
-	(void)smfi_setmaxdatasize(MILTER_MAX_COMMAND);	/* returns the old size */
-	if (smfi_opensocket(stale) == MI_FAILURE) {
-		log_msg(LOG_ERR, "cannot listen on %s (address in use, or "
-		    "no permission)", cfg->milter_socket);
-		goto out;
-	}
-	if (daemon_socket_perms(cfg->milter_socket, cfg->milter_socket_mode,
+	    sizeof(err)) != 0 ||
+	    (lfd = listen_open(cfg->milter_socket, stale, err,
+	    sizeof(err))) < 0 ||
+	    daemon_socket_perms(cfg->milter_socket, cfg->milter_socket_mode,
 	    cfg->user, err, sizeof(err)) != 0 ||
 	    (!foreground && daemon_detach(err, sizeof(err)) != 0) ||
 	    daemon_write_pidfile(cfg->pid_file, err, sizeof(err)) != 0 ||
@@ -168,8 +153,13 @@ serve(const char *path, int foreground)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
-	if (runloop_start() != 0)
+	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
+	if (runloop_block() != 0 || server_start(lfd, listen_is_inet(
+	    cfg->milter_socket), &callbacks_hooks, &lim, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
 		goto out;
+	}
 	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
 	    PACKAGE_VERSION, cfg->milter_socket);
 	for (;;) {
@@ -183,12 +173,8 @@ serve(const char *path, int foreground)
 			log_msg(LOG_INFO, "stopping: new sessions get 451; "
 			    "waiting up to %us for %u message(s)", timeout,
 			    message_in_progress());
-			rc = drain(timeout);
-			break;
-		} else if (ev == RL_MILTER_EXITED) {
-			log_msg(LOG_ERR, "the milter library stopped "
-			    "unexpectedly; exiting so the MTA tempfails");
-			rc = 1;
+			drain(timeout);
+			rc = 0;
 			break;
 		}
 	}
@@ -245,10 +231,9 @@ main(int argc, char **argv)
 	rc = serve(path, foreground);
 	state_shutdown();
 	/*
-	 * libmilter's threads may still be running (idle sessions): plain
-	 * exit() would run libmilter's at-exit destructors, which destroy
-	 * mutexes those threads use (ThreadSanitizer reports it).  Leave
-	 * without them; test builds run the leak check first.
+	 * Worker threads may still be in sessions (idle between messages)
+	 * or in accept(): leave without running at-exit destructors under
+	 * them; test builds run the leak check first.
 	 */
 #if defined(__SANITIZE_ADDRESS__)
 	__lsan_do_leak_check();

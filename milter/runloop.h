@@ -1,5 +1,5 @@
 /*
- * runloop.h -- run libmilter in a worker thread; signals come to main.
+ * runloop.h -- the main thread takes the signals the daemon handles.
  */
 #ifndef AUTHFILTER_RUNLOOP_H
 #define AUTHFILTER_RUNLOOP_H
@@ -7,13 +7,13 @@
 enum runloop_event {
 	RL_RELOAD,		/* SIGHUP */
 	RL_STOP,		/* SIGTERM or SIGINT */
-	RL_MILTER_EXITED,	/* smfi_main() returned on its own */
 	RL_TICK			/* timeout of runloop_wait() */
 };
 
-/* Block the signals we handle, then start smfi_main() in a thread. */
-int			runloop_start(void);
-/* Wait for the next event (timeout_ms < 0: forever). */
+/* Block the signals we handle in this thread and every thread started
+ * after it.  0, or -1 (logged). */
+int			runloop_block(void);
+/* Wait for the next signal (timeout_ms < 0: forever). */
 enum runloop_event	runloop_wait(int timeout_ms);
 
 #endif

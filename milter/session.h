@@ -53,13 +53,6 @@ struct message {
 	struct dmarc_verdict dmarc;		/* inbound */
 };
 
-/* A verdict reached at a stage the MTA expects no reply to (SMFIP_NR_*),
- * given at the next stage that replies: end of message at the latest. */
-struct deferred {
-	int		 rc;		/* sfsistat; 0 (CONTINUE): none */
-	char		 code[4], xcode[8], text[160];
-};
-
 struct session {
 	char		 client_ip[INET6_ADDRSTRLEN];	/* "" if unknown */
 	char		*client_name;
@@ -67,10 +60,6 @@ struct session {
 	char		*daemon_name;
 	struct sockaddr_storage client_addr;
 	int		 has_addr;
-	int		 leadspc;	/* header values keep their leading space */
-	unsigned long	 noreply;	/* SMFIP_NR_* stages the MTA agreed to */
-	struct deferred	 conn_verdict;	/* connect/HELO: every message */
-	struct deferred	 msg_verdict;	/* this message; cleared at MAIL */
 	struct message	 msg;
 };
 

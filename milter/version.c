@@ -14,24 +14,23 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <libmilter/mfapi.h>
 #include <openssl/crypto.h>
 #include <opendkim/dkim.h>
 #include <spf2/spf.h>
 #include <unbound.h>
 
+#include "milter/protocol.h"
 #include "milter/version.h"
 
 void
 version_print(FILE *fp)
 {
-	unsigned int mj, mn, pl;
 	int smj, smn, spl;
 	uint32_t dk = dkim_libversion();
 
 	fprintf(fp, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-	smfi_version(&mj, &mn, &pl);
-	fprintf(fp, "libmilter %u.%u.%u\n", mj, mn, pl);
+	fprintf(fp, "milter protocol %d (authfilter's own engine)\n",
+	    MP_VERSION);
 	fprintf(fp, "%s\n", OpenSSL_version(OPENSSL_VERSION));
 	fprintf(fp, "libopendkim %u.%u.%u\n", (unsigned)(dk >> 24),
 	    (unsigned)((dk >> 16) & 0xff), (unsigned)((dk >> 8) & 0xff));

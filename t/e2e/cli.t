@@ -53,7 +53,7 @@ t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
 
 rc, out, err = run("-V")
 t.is_(rc, 0, "-V exits 0")
-for lib in ("authfilter 0.1.0", "libmilter", "OpenSSL", "libopendkim", "libspf2",
+for lib in ("authfilter 0.1.0", "milter protocol 6", "OpenSSL", "libopendkim", "libspf2",
             "libunbound"):
     t.like(out, lib, "-V names " + lib)
 

@@ -237,7 +237,8 @@ class Harness:
         os.chmod(path, 0o644)
         return path
 
-    def start_authfilter(self, settings=None, name="authfilter"):
+    def start_authfilter(self, settings=None, name="authfilter", nofile=None):
+        """nofile: the daemon's limit of open files (soft and hard)."""
         port = free_port()
         conf = {
             "milter_socket": "inet:%d@127.0.0.1" % port,
@@ -256,8 +257,15 @@ class Harness:
         path = self.write_conf(conf, name + ".conf")
         log = os.path.join(self.tmp, name + ".log")
         logf = open(log, "a")
+        limit = None
+        if nofile is not None:
+            import resource
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         proc = subprocess.Popen([AUTHFILTER, "-f", "-c", path], stdout=logf,
-                                stderr=subprocess.STDOUT, env=self.san_env())
+                                stderr=subprocess.STDOUT, env=self.san_env(),
+                                preexec_fn=limit)
         self.procs.append((name, proc))
         d = Daemon(proc, port, path, log)
         if not wait_for(lambda: "listening on" in d.log_text() or

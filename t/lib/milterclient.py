@@ -9,6 +9,9 @@ import struct
 
 SMFIF_ADDHDRS, SMFIF_CHGHDRS, SMFIF_QUARANTINE, SMFIF_SETSYMLIST = 0x1, 0x10, 0x20, 0x100
 SMFIP_HDR_LEADSPC = 0x00100000
+# "no reply" stages (mfdef.h SMFIP_NR_*), by the command they answer
+NOREPLY = {b"C": 0x1000, b"H": 0x2000, b"M": 0x4000, b"R": 0x8000,
+           b"L": 0x80, b"N": 0x40000, b"B": 0x80000}
 
 # Reply codes a milter can send.
 CONTINUE, ACCEPT, REJECT, TEMPFAIL, REPLYCODE = b"c", b"a", b"r", b"t", b"y"
@@ -36,16 +39,24 @@ def split_message(raw):
 
 
 class Milter:
-    def __init__(self, host, port, timeout=20.0, leadspc=True):
+    """noreply=True offers every "no reply" stage, as Postfix does; a
+    stage the milter agrees to is sent without waiting (its method
+    returns (None, None))."""
+
+    def __init__(self, host, port, timeout=20.0, leadspc=True, noreply=False):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.mods = []
         actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST
         proto = SMFIP_HDR_LEADSPC if leadspc else 0
+        if noreply:
+            for bit in NOREPLY.values():
+                proto |= bit
         self._send(b"O", struct.pack(">III", 6, actions, proto))
         code, data = self._recv()
         if code != b"O":
             raise MilterError("negotiation answered %r" % code)
         self.version, self.actions, self.protocol = struct.unpack(">III", data[:12])
+        self.symlists = data[12:]
 
     # -- framing --
     def _send(self, cmd, data=b""):
@@ -64,6 +75,12 @@ class Milter:
         (length,) = struct.unpack(">I", self._recvn(4))
         body = self._recvn(length)
         return body[:1], body[1:]
+
+    def _reply(self, cmd):
+        """The reply to a stage, or (None, None) when it has none."""
+        if self.protocol & NOREPLY.get(cmd, 0):
+            return None, None
+        return self._final()
 
     def _final(self):
         """Read replies up to the final one; keep modifications."""
@@ -92,21 +109,21 @@ class Milter:
         fam = b"6" if ":" in ip else b"4"
         self._send(b"C", hostname.encode() + b"\0" + fam +
                    struct.pack(">H", port) + ip.encode() + b"\0")
-        return self._final()
+        return self._reply(b"C")
 
     def helo(self, name="client.test"):
         self._send(b"H", name.encode() + b"\0")
-        return self._final()
+        return self._reply(b"H")
 
     def mail(self, sender="<a@example.org>", macros=None):
         if macros:
             self.macros(b"M", macros)
         self._send(b"M", sender.encode() + b"\0")
-        return self._final()
+        return self._reply(b"M")
 
     def rcpt(self, rcpt="<b@example.net>"):
         self._send(b"R", rcpt.encode() + b"\0")
-        return self._final()
+        return self._reply(b"R")
 
     def header(self, name, value, expect_reply=True):
         """name and value are bytes or str; NUL bytes are sent as is."""
@@ -115,15 +132,15 @@ class Milter:
         if isinstance(value, str):
             value = value.encode()
         self._send(b"L", name + b"\0" + value + b"\0")
-        return self._final() if expect_reply else None
+        return self._reply(b"L") if expect_reply else None
 
     def eoh(self):
         self._send(b"N")
-        return self._final()
+        return self._reply(b"N")
 
     def body(self, data):
         self._send(b"B", data)
-        return self._final()
+        return self._reply(b"B")
 
     def eom(self, macros=None):
         if macros:
@@ -134,6 +151,10 @@ class Milter:
 
     def abort(self):
         self._send(b"A")          # no reply expected
+
+    def quit_nc(self):
+        """QUIT_NC: this session ends, the connection stays for another."""
+        self._send(b"K")
 
     def quit(self):
         try:
@@ -179,17 +200,17 @@ class Milter:
         did not continue, or of EOM."""
         for step in (lambda: self.mail(sender, mail_macros), lambda: self.rcpt(rcpt)):
             code, text = step()
-            if code != CONTINUE:
+            if code not in (CONTINUE, None):
                 return code, text
         for name, value in headers:
             code, text = self.header(name, value)
-            if code != CONTINUE:
+            if code not in (CONTINUE, None):
                 return code, text
         code, text = self.eoh()
-        if code != CONTINUE:
+        if code not in (CONTINUE, None):
             return code, text
         if body:
             code, text = self.body(body)
-            if code != CONTINUE:
+            if code not in (CONTINUE, None):
                 return code, text
         return self.eom(eom_macros)
