@@ -127,7 +127,7 @@ static struct server_limits
 took(void)
 {
 	struct server_limits lim;
-	int more = 0;
+	int more = 0, full = 0;
 
 	pthread_mutex_lock(&srv.lock);
 	srv.idle--;
@@ -137,14 +137,13 @@ took(void)
 		srv.threads++;
 		srv.idle++;
 		more = 1;
-	} else if (srv.idle == 0 && !srv.full_said) {
-		srv.full_said = 1;
-		log_msg(LOG_WARNING, "max_sessions (%zu) reached: new milter "
-		    "connections wait until a session ends",
-		    srv.lim.max_sessions);
-	}
+	} else if (srv.idle == 0 && !srv.full_said)
+		srv.full_said = full = 1;
 	lim = srv.lim;
 	pthread_mutex_unlock(&srv.lock);
+	if (full)
+		log_msg(LOG_WARNING, "max_sessions (%zu) reached: new milter "
+		    "connections wait until a session ends", lim.max_sessions);
 	if (more)
 		spawn();
 	return lim;
@@ -175,7 +174,7 @@ static int
 accept_failed(int err)
 {
 	struct timespec until;
-	int retire = 0;
+	int retire = 0, say;
 
 	switch (err) {
 	case EINTR:
@@ -201,13 +200,15 @@ accept_failed(int err)
 		return retire;
 	}
 	pthread_mutex_lock(&srv.lock);
-	if (!srv.fds_said) {
-		srv.fds_said = 1;
+	say = !srv.fds_said;
+	srv.fds_said = 1;
+	pthread_mutex_unlock(&srv.lock);
+	if (say)
 		log_msg(LOG_ERR, "cannot accept milter connections: %s; "
 		    "waiting for sessions to end%s", strerror(err),
 		    err == EMFILE ? " (raise LimitNOFILE, or lower "
 		    "max_sessions)" : "");
-	}
+	pthread_mutex_lock(&srv.lock);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 1;
 	pthread_cond_timedwait(&srv.freed, &srv.lock, &until);

@@ -43,6 +43,30 @@ def good_message(tag):
 code, value = good_message("baseline")
 t.is_((code, value), (b"c", "mx.test;\n\tspf=none smtp.mailfrom=example.org;\n\tdkim=none;\n\tdmarc=none (no DMARC record) header.from=example.org"), "baseline message gets our header")
 
+# The session that crashed libmilter 8.17.1.9 (issue 15): a macro name
+# without a value.  That connection ends with a log line; the daemon
+# lives and serves the next session.
+crash = bytes.fromhex(
+    "0000000d4f00000006000001ff000000000000001044437b6461656d6f6e5f6e616d657d"
+    "000000001a43636c69656e742e74657374003400193139322e302e322e31000000000d48"
+    "636c69656e742e7465737400000000114d3c61406578616d706c652e6f72673e00")
+s = socket.create_connection(("127.0.0.1", af.port), timeout=20)
+s.sendall(crash)
+got = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    got += chunk
+s.close()
+t.is_(got[4:5], b"O", "libmilter crash session: negotiation answered, then the "
+      "connection closed")
+t.like(af.log_text(), "MACRO (D): a macro name without a value",
+       "libmilter crash session: the log says what was wrong")
+code, value = good_message("after-crash-session")
+t.ok(af.alive() and code == b"c", "libmilter crash session: daemon alive, next "
+     "session served")
+
 # M1: malformed header names are stored, not fatal.
 m = conn()
 code, _ = m.message([("Bad Name", " spaces"), ("Ctl\x01\x7f", " control chars"),
