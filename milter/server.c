@@ -79,6 +79,7 @@ static struct {
 };
 
 static void	*worker(void *);
+static void	 spawn(void);
 
 size_t
 server_sessions(void)
@@ -94,9 +95,21 @@ server_sessions(void)
 void
 server_set_limits(const struct server_limits *lim)
 {
+	int more = 0;
+
 	pthread_mutex_lock(&srv.lock);
 	srv.lim = *lim;
+	/* Every worker busy at the old limit: none waits in accept() to
+	 * start another, so a raised limit needs one started here. */
+	if (srv.threads > 0 && srv.idle == 0 &&
+	    srv.threads < srv.lim.max_sessions) {
+		srv.threads++;
+		srv.idle++;
+		more = 1;
+	}
 	pthread_mutex_unlock(&srv.lock);
+	if (more)
+		spawn();
 }
 
 /* Start a worker counted as idle by the caller; undo that if it fails. */

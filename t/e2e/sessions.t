@@ -7,6 +7,7 @@
 # arrives whole.  (Out of descriptors anyway: t/unit/server.c.)
 import os
 import resource
+import signal
 import socket
 import struct
 import sys
@@ -113,6 +114,16 @@ held.pop().close()
 th.join(timeout=30)
 t.is_(late, [(b"c", True)], "max_sessions: served once a session ended")
 t.is_(small.log_text().count("max_sessions (5) reached"), 1, "max_sessions: said once")
+
+# A reload raises max_sessions for connections accepted from then on.
+held.append(socket.create_connection(("127.0.0.1", small.port)))
+conf = open(small.conf).read().replace("max_sessions = 5", "max_sessions = 7")
+with open(small.conf, "w") as f:
+    f.write(conf)
+small.signal(signal.SIGHUP)
+t.ok(wait_for(lambda: "generation 2" in small.log_text(), timeout=20), "reloaded")
+t.is_(message(small.port, "after reload"), (b"c", True),
+      "max_sessions raised by a reload: a sixth session is served at once")
 close_all(held)
 
 # ---- a low limit of open files: fewer sessions, descriptors kept for
