@@ -70,11 +70,13 @@ print_revoked_record(const struct key *k)
 int
 take_lock(struct ctx *c)
 {
-	char path[4096];
+	char path[4096], err[512];
 	int fd;
 
-	if (mkdir(c->key_dir, 0755) != 0 && errno != EEXIST)
-		return fail("%s: %s", c->key_dir, strerror(errno)), -1;
+	/* The first command on a new host creates the store's parents too
+	 * (/etc/authfilter/keys). */
+	if (keystore_make_dirs(c->key_dir, err, sizeof(err)) != 0)
+		return fail("%s", err), -1;
 	snprintf(path, sizeof(path), "%s/.rotate.lock", c->key_dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) < 0)

@@ -508,8 +508,8 @@ write_atomic(const char *dir, const char *name, const char *data,
 }
 
 /* mkdir -p: key_dir and any missing parents (a first key on a new host). */
-static int
-make_dirs(const char *dir, char *err, size_t errsz)
+int
+keystore_make_dirs(const char *dir, char *err, size_t errsz)
 {
 	char path[4096];
 	size_t len = strlen(dir);
@@ -538,7 +538,7 @@ static int
 domain_dir(const char *dir, const char *domain, char *out, size_t outsz,
     char *err, size_t errsz)
 {
-	if (make_dirs(dir, err, errsz) != 0)
+	if (keystore_make_dirs(dir, err, errsz) != 0)
 		return -1;
 	snprintf(out, outsz, "%s/%s", dir, domain);
 	if (mkdir(out, 0755) != 0 && errno != EEXIST) {

@@ -45,6 +45,8 @@ struct keystore {
 struct keystore	*keystore_load(const char *dir, int private, uid_t owner,
 		    struct config_errors *errs);
 void		 keystore_free(struct keystore *);
+/* mkdir -p of the store's directory: 0, or -1 with err. */
+int		 keystore_make_dirs(const char *dir, char *err, size_t errsz);
 
 /* The active keys that sign for `domain` (exactly, or with `parents` also
  * those of its parent domains).  Returns how many were put in out. */

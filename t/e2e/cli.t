@@ -75,5 +75,13 @@ undocumented = [n for n in names if not re.search(r"^#?%s =" % n, sample, re.M)]
 t.is_(undocumented, [], "every setting is in the sample authfilter.conf")
 unmanned = [n for n in names if ".B %s " % n not in man]
 t.is_(unmanned, [], "every setting is in authfilter.conf(5)")
+
+# The first key on a new host: key_dir and its missing parents are made
+# (as /etc/authfilter/keys on a fresh machine).
+deep = os.path.join(h.tmp, "etc", "authfilter", "keys")
+kconf = h.write_conf({"user": "nobody", "key_dir": deep}, "fresh-keys.conf")
+rc, out, err = h.keys(kconf, "new", "example.org")
+t.ok(rc == 0 and os.path.isdir(os.path.join(deep, "example.org")),
+     "authfilter-keys new makes key_dir's missing parents", err)
 h.finish()
 t.done()
