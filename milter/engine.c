@@ -99,14 +99,23 @@ milter_conn_new(const struct milter_hooks *hooks, size_t max_command)
 	return mc;
 }
 
+/* A message is over: its verdict and its macros go. */
+static void
+forget_message(struct milter_conn *mc)
+{
+	mc->msg_v.rc = MS_CONTINUE;
+	for (int i = MP_STAGE_MAIL; i < MP_NSTAGES; i++)
+		mc->mac[i].len = 0;
+}
+
+/* A message ends without its end of message (ABORT, QUIT, a new MAIL):
+ * the hooks hear it when one was in progress. */
 static void
 end_message(struct milter_conn *mc, enum mp_phase before)
 {
 	if (MP_IN_MESSAGE(before) && mc->hooks->abort != NULL)
 		mc->hooks->abort(mc);
-	mc->msg_v.rc = MS_CONTINUE;
-	for (int i = MP_STAGE_MAIL; i < MP_NSTAGES; i++)
-		mc->mac[i].len = 0;
+	forget_message(mc);
 }
 
 static void
@@ -222,7 +231,8 @@ macro_store(struct milter_conn *mc, const struct mp_cmd *c)
 	return 0;
 }
 
-/* A command of stage s: the macros of later stages are stale. */
+/* A command of stage s: the macros of later stages are stale
+ * (MP_NSTAGES: a command without a stage, nothing). */
 static void
 macros_after(struct milter_conn *mc, enum mp_stage s)
 {
@@ -389,17 +399,9 @@ stage_cmd(struct milter_conn *mc, const struct mp_cmd *c)
 	enum milter_status rc = MS_CONTINUE;
 	const struct milter_hooks *h = mc->hooks;
 
-	if (c->cmd == SMFIC_HELO)
-		macros_after(mc, MP_STAGE_HELO);
-	else if (c->cmd == SMFIC_MAIL) {
-		macros_after(mc, MP_STAGE_MAIL);
+	macros_after(mc, mp_stage_of(c->cmd));
+	if (c->cmd == SMFIC_MAIL)
 		mc->msg_v.rc = MS_CONTINUE;	/* a new message */
-	} else if (c->cmd == SMFIC_RCPT)
-		macros_after(mc, MP_STAGE_RCPT);
-	else if (c->cmd == SMFIC_DATA)
-		macros_after(mc, MP_STAGE_DATA);
-	else if (c->cmd == SMFIC_EOH)
-		macros_after(mc, MP_STAGE_EOH);
 	/* UNKNOWN outside a message belongs to the session. */
 	if (c->cmd == SMFIC_UNKNOWN && !MP_IN_MESSAGE(mc->phase))
 		msg = 0;
@@ -445,6 +447,7 @@ static int
 eom_cmd(struct milter_conn *mc)
 {
 	const struct verdict *v = kept(mc, 1);
+	enum milter_status verdict;
 	struct verdict now;
 	int rc;
 
@@ -455,20 +458,17 @@ eom_cmd(struct milter_conn *mc)
 		end_message(mc, MP_PH_BODY);
 		return put_verdict(mc, &now);
 	}
-	now.rc = MS_CONTINUE;
 	mc->eom_mark = mc->out.len;
 	mc->at_eom = 1;
-	if (mc->hooks->eom != NULL)
-		now.rc = mc->hooks->eom(mc);
+	verdict = mc->hooks->eom != NULL ? mc->hooks->eom(mc) : MS_CONTINUE;
 	mc->at_eom = 0;
+	now = mc->next;		/* with the text milter_set_reply() gave */
+	now.rc = verdict;
 	if (now.rc == MS_REJECT || now.rc == MS_TEMPFAIL)
 		mc->out.len = mc->eom_mark;	/* no edits on a refused message */
-	memcpy(now.code, mc->next.code, sizeof(now.code));
-	memcpy(now.xcode, mc->next.xcode, sizeof(now.xcode));
-	memcpy(now.text, mc->next.text, sizeof(now.text));
 	memset(&mc->next, 0, sizeof(mc->next));
 	rc = put_verdict(mc, &now);
-	end_message(mc, MP_PH_SESSION);	/* the hook ended the message */
+	forget_message(mc);	/* the hook ended the message itself */
 	return rc;
 }
 

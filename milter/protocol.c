@@ -229,23 +229,36 @@ decode_connect(unsigned char *d, size_t len, struct mp_cmd *c, char *err,
 	return 0;
 }
 
+/* The command each macro stage belongs to (mfapi.h's SMFIM_* order
+ * differs; this is protocol order). */
+static const char stage_cmds[MP_NSTAGES] = {
+	[MP_STAGE_CONNECT] = SMFIC_CONNECT, [MP_STAGE_HELO] = SMFIC_HELO,
+	[MP_STAGE_MAIL] = SMFIC_MAIL, [MP_STAGE_RCPT] = SMFIC_RCPT,
+	[MP_STAGE_DATA] = SMFIC_DATA, [MP_STAGE_EOH] = SMFIC_EOH,
+	[MP_STAGE_EOM] = SMFIC_BODYEOB,
+};
+
+enum mp_stage
+mp_stage_of(char cmd)
+{
+	size_t i;
+
+	for (i = 0; i < MP_NSTAGES; i++)
+		if (stage_cmds[i] == cmd)
+			break;
+	return (enum mp_stage)i;
+}
+
 static int
 decode_macro(unsigned char *d, size_t len, struct mp_cmd *c, char *err,
     size_t errsz)
 {
-	static const char stages[] = {
-		[MP_STAGE_CONNECT] = SMFIC_CONNECT, [MP_STAGE_HELO] = SMFIC_HELO,
-		[MP_STAGE_MAIL] = SMFIC_MAIL, [MP_STAGE_RCPT] = SMFIC_RCPT,
-		[MP_STAGE_DATA] = SMFIC_DATA, [MP_STAGE_EOH] = SMFIC_EOH,
-		[MP_STAGE_EOM] = SMFIC_BODYEOB,
-	};
-	size_t n, i;
+	enum mp_stage i;
+	size_t n;
 
 	if (len == 0)
 		return bad(err, errsz, "no stage", c->cmd);
-	for (i = 0; i < MP_NSTAGES; i++)
-		if (stages[i] == (char)d[0])
-			break;
+	i = mp_stage_of((char)d[0]);
 	/* Postfix also sends the macros of each header, body chunk and
 	 * unknown command: they repeat those of EOH and EOM, and libmilter
 	 * keeps none of them either. */
@@ -253,7 +266,7 @@ decode_macro(unsigned char *d, size_t len, struct mp_cmd *c, char *err,
 	    (char)d[0] != SMFIC_BODY && (char)d[0] != SMFIC_UNKNOWN)
 		return bad(err, errsz, "macros for a stage that has none",
 		    c->cmd);
-	c->u.macro.stage = (enum mp_stage)i;
+	c->u.macro.stage = i;
 	c->u.macro.pairs = (const char *)d + 1;
 	c->u.macro.len = len - 1;
 	n = count_strings(d + 1, len - 1);
@@ -341,25 +354,27 @@ static const struct {
 	char		 cmd;
 	unsigned	 allowed;
 	enum mp_phase	 next;		/* MP_PH_START: stays */
+	int		 ends_message;	/* in a message: abort it first */
 } order[] = {
-	{ SMFIC_OPTNEG, PH(MP_PH_START), MP_PH_NEGOTIATED },
-	{ SMFIC_MACRO, PH_AFTER_NEG, MP_PH_START },
-	{ SMFIC_CONNECT, PH(MP_PH_NEGOTIATED), MP_PH_SESSION },
-	{ SMFIC_HELO, PH(MP_PH_SESSION) | PH_MESSAGE, MP_PH_SESSION },
-	{ SMFIC_MAIL, PH(MP_PH_SESSION) | PH_MESSAGE, MP_PH_MAIL },
-	{ SMFIC_RCPT, PH(MP_PH_MAIL) | PH(MP_PH_RCPT), MP_PH_RCPT },
-	{ SMFIC_DATA, PH(MP_PH_RCPT), MP_PH_HEADERS },
-	{ SMFIC_HEADER, PH(MP_PH_RCPT) | PH(MP_PH_HEADERS), MP_PH_HEADERS },
-	{ SMFIC_EOH, PH(MP_PH_RCPT) | PH(MP_PH_HEADERS), MP_PH_EOH },
+	{ SMFIC_OPTNEG, PH(MP_PH_START), MP_PH_NEGOTIATED, 0 },
+	{ SMFIC_MACRO, PH_AFTER_NEG, MP_PH_START, 0 },
+	{ SMFIC_CONNECT, PH(MP_PH_NEGOTIATED), MP_PH_SESSION, 0 },
+	{ SMFIC_HELO, PH(MP_PH_SESSION) | PH_MESSAGE, MP_PH_SESSION, 1 },
+	{ SMFIC_MAIL, PH(MP_PH_SESSION) | PH_MESSAGE, MP_PH_MAIL, 1 },
+	{ SMFIC_RCPT, PH(MP_PH_MAIL) | PH(MP_PH_RCPT), MP_PH_RCPT, 0 },
+	{ SMFIC_DATA, PH(MP_PH_RCPT), MP_PH_HEADERS, 0 },
+	{ SMFIC_HEADER, PH(MP_PH_RCPT) | PH(MP_PH_HEADERS), MP_PH_HEADERS, 0 },
+	{ SMFIC_EOH, PH(MP_PH_RCPT) | PH(MP_PH_HEADERS), MP_PH_EOH, 0 },
 	{ SMFIC_BODY, PH(MP_PH_RCPT) | PH(MP_PH_EOH) | PH(MP_PH_BODY),
-	    MP_PH_BODY },
+	    MP_PH_BODY, 0 },
 	{ SMFIC_BODYEOB, PH(MP_PH_RCPT) | PH(MP_PH_EOH) | PH(MP_PH_BODY),
-	    MP_PH_SESSION },
+	    MP_PH_SESSION, 0 },
 	{ SMFIC_UNKNOWN, PH(MP_PH_SESSION) | PH(MP_PH_MAIL) | PH(MP_PH_RCPT),
-	    MP_PH_START },
-	{ SMFIC_ABORT, PH_AFTER_NEG, MP_PH_SESSION },
-	{ SMFIC_QUIT_NC, PH_AFTER_NEG, MP_PH_NEGOTIATED },
-	{ SMFIC_QUIT, PH(MP_PH_START) | PH_AFTER_NEG, MP_PH_CLOSED },
+	    MP_PH_START, 0 },
+	/* ABORT ends the message itself (engine.c) */
+	{ SMFIC_ABORT, PH_AFTER_NEG, MP_PH_SESSION, 0 },
+	{ SMFIC_QUIT_NC, PH_AFTER_NEG, MP_PH_NEGOTIATED, 1 },
+	{ SMFIC_QUIT, PH(MP_PH_START) | PH_AFTER_NEG, MP_PH_CLOSED, 1 },
 };
 
 static const char *const phase_names[] = {
@@ -377,6 +392,7 @@ static const char *const phase_names[] = {
 enum mp_order
 mp_order(enum mp_phase *ph, char cmd, char *err, size_t errsz)
 {
+	enum mp_order o;
 	char nb[40];
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -392,15 +408,10 @@ mp_order(enum mp_phase *ph, char cmd, char *err, size_t errsz)
 			return MP_ORDER_OK;
 		if (*ph == MP_PH_NEGOTIATED && cmd == SMFIC_ABORT)
 			return MP_ORDER_OK;	/* no session to be in yet */
-		if (MP_IN_MESSAGE(*ph) && cmd != SMFIC_RCPT &&
-		    cmd != SMFIC_DATA && cmd != SMFIC_HEADER &&
-		    cmd != SMFIC_EOH && cmd != SMFIC_BODY &&
-		    cmd != SMFIC_BODYEOB && cmd != SMFIC_ABORT) {
-			*ph = order[i].next;
-			return MP_ORDER_ABORT_FIRST;
-		}
+		o = MP_IN_MESSAGE(*ph) && order[i].ends_message ?
+		    MP_ORDER_ABORT_FIRST : MP_ORDER_OK;
 		*ph = order[i].next;
-		return MP_ORDER_OK;
+		return o;
 	}
 	snprintf(err, errsz, "%s", mp_cmd_name(cmd, nb, sizeof(nb)));
 	return MP_ORDER_BAD;

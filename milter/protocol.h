@@ -25,6 +25,10 @@ enum mp_stage {
 	MP_STAGE_DATA, MP_STAGE_EOH, MP_STAGE_EOM, MP_NSTAGES
 };
 
+/* The stage of a command's macros, MP_NSTAGES for a command without
+ * (HEADER, BODY, UNKNOWN and the rest). */
+enum mp_stage	mp_stage_of(char cmd);
+
 /* One decoded command.  Strings point into the caller's buffer and are
  * NUL-terminated there; they live as long as that buffer. */
 struct mp_cmd {
