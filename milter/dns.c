@@ -2,8 +2,12 @@
  * NAME
  *	dns -- the one DNS resolver of authfilter (libunbound)
  * SYNOPSIS
- *	d = dns_new(cfg->dns_resolver, err, sizeof(err));
- *	st = dns_txt(d, "s1._domainkey.example.org", &txt, &n, err, sizeof(err));
+ *	d = dns_new(cfg->dns_resolver, timeout_ms, retries, anchor, err,
+ *	    sizeof(err));
+ *	dns_prefetch(d, "_dmarc.example.org", 16);
+ *	dns_budget_begin(budget_ms, progress, arg);
+ *	... dns_txt(d, ...) and the other readers (dns_read.c) ...
+ *	dns_budget_end();
  * DESCRIPTION
  *	Every DNS query of authfilter and authfilter-keys goes through
  *	here: one cache, one place for timeouts, and one setting
@@ -12,91 +16,102 @@
  *	localhost by default).
  *
  *	Bounded time: libunbound alone takes about 17 seconds to give up on
- *	a server that never answers.  Queries are therefore asynchronous
- *	and cancelled at the deadline (dns_timeout).  Threads share one
- *	context (one cache); whichever thread waits runs ub_process(),
- *	which may deliver another thread's answer: the callback stores it
- *	in that query's waiter and wakes it.
+ *	a server that never answers.  Queries are therefore asynchronous:
+ *	a thread that needs an answer waits for it at most until dns_timeout
+ *	after the query started, and no longer than its message's budget
+ *	(dns_budget_begin(): dns_message_budget).  One pump thread per
+ *	resolver runs ub_process() and delivers every answer; it cancels
+ *	queries that nobody waited for once their dns_timeout has passed.
  *
- *	A small answer cache sits in front of libunbound's.  An answer in
- *	libunbound's cache still travels through its background thread and
- *	two pipes, two thread switches per query, four or five queries per
- *	inbound message: most of an inbound check's cost with a warm cache.
- *	Answers (data, NXDOMAIN, no data; never errors or DNSSEC-bogus ones)
- *	are kept here for their TTL, capped at CACHE_MAX_TTL, in a
- *	direct-mapped table of CACHE_SLOTS; an answer with TTL 0 is not
- *	kept, as libunbound keeps none.  Each context (each reload) starts
- *	empty.
- * DIAGNOSTICS
- *	Every failure is a status; err says what happened.  A truncated or
- *	malformed TXT record is DNS_TEMPFAIL, never a partial answer.
+ *	Lookups start early: dns_prefetch() starts a query and returns at
+ *	once.  A later question for the same name and type joins the query
+ *	in flight (one query on the network per name, however many threads
+ *	ask) or finds its answer in the cache (dns_answer.c).
+ *	dns_prefetch_then() also runs a continuation with the answer, in
+ *	the pump thread: it must not block (it may start more prefetches,
+ *	as SPF's follow include: and redirect=).
+ *
+ *	While a message waits, its MTA hears from us: the budget's progress
+ *	function is called about every PROGRESS_MS (SMFIR_PROGRESS), so an
+ *	MTA's own milter timeout does not fire first.
+ * SEE ALSO
+ *	dns_read.c (answers as TXT strings, records, packets),
+ *	dns_answer.c (our answer type and the cache).
  */
 #include "buildconf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <unbound.h>
 
 #include "milter/dns.h"
+#include "milter/dns_answer.h"
+#include "milter/dns_internal.h"
+#include "milter/hash.h"
 
 /* DNS types and classes (RFC 1035) */
-#define RR_TYPE_TXT	16
 #define RR_CLASS_IN	1
 
-#define CACHE_SLOTS	1024
-#define CACHE_MAX_TTL	3600	/* seconds */
+#define FLIGHT_SLOTS	256
+#define PUMP_TICK_MS	250	/* how late an unwatched query is cancelled */
+#define PROGRESS_MS	1000	/* a waiting message tells its MTA this often */
 
-struct cache_entry {
-	char		 name[256];	/* lower case, no trailing dot */
+/* A continuation of a prefetch: runs once, with the answer. */
+struct cont {
+	struct cont	*next;
+	dns_then_fn	 fn;
+	void		*arg;
+};
+
+/* One query on the network.  Lives while it is in the table, while a
+ * thread waits for it, or while libunbound may still call back. */
+struct flight {
+	struct flight	*next;		/* in its table slot */
+	struct dns	*d;
+	char		 key[256];
 	int		 type;
-	long long	 expires_ms;	/* CLOCK_MONOTONIC */
-	struct ub_result *res;		/* our copy; NULL: empty slot */
+	int		 id;		/* libunbound's, once started */
+	long long	 deadline_ms;	/* dns_timeout after the start */
+	int		 in_table, ub_pending, started;
+	unsigned	 waiters;
+	int		 done;		/* answered, failed or timed out */
+	int		 err;		/* ub error code; -1: timed out */
+	struct dns_answer *ans;
+	struct cont	*conts;
 };
 
 struct dns {
 	struct ub_ctx	*ctx;
 	unsigned	 timeout_ms;
-	pthread_mutex_t	 cache_lock;
-	struct cache_entry *cache;	/* CACHE_SLOTS of them */
-	pthread_mutex_t	 lock;		/* guards every waiter's fields */
-	pthread_mutex_t	 process;	/* one thread in ub_process() */
-	pthread_cond_t	 done;		/* some query finished */
+	struct dns_cache *cache;
+	pthread_mutex_t	 lock;		/* the flights and their fields */
+	pthread_cond_t	 done;		/* some flight finished */
+	struct flight	*table[FLIGHT_SLOTS];
+	struct flight	*orphans;	/* out of the table, awaited by ub */
+	pthread_t	 pump;
+	int		 pump_running;
+	int		 wake[2];	/* stop the pump */
+	unsigned long	 queries;	/* sent to libunbound */
 };
 
-struct waiter {
-	struct dns	*d;
-	int		 finished;
-	int		 abandoned;	/* the asker gave up: callback frees */
-	int		 err;
-	struct ub_result *res;
-};
-
-static void
-answered(void *arg, int err, struct ub_result *res)
-{
-	struct waiter *w = arg;
-	int abandoned;
-
-	pthread_mutex_lock(&w->d->lock);
-	abandoned = w->abandoned;
-	w->err = err;
-	w->res = res;
-	w->finished = 1;
-	pthread_cond_broadcast(&w->d->done);
-	pthread_mutex_unlock(&w->d->lock);
-	if (abandoned) {
-		ub_resolve_free(res);
-		free(w);
-	}
-}
+/* The waiting budget of the message this thread works on. */
+static _Thread_local struct {
+	long long	 deadline_ms;	/* 0: none */
+	void		(*progress)(void *);
+	void		*arg;
+	long long	 next_progress;
+} budget;
 
 static long long
 now_ms(void)
@@ -107,226 +122,408 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-finished(struct waiter *w)
+void
+dns_budget_begin(unsigned budget_ms, void (*progress)(void *), void *arg)
 {
-	int f;
-
-	pthread_mutex_lock(&w->d->lock);
-	f = w->finished;
-	pthread_mutex_unlock(&w->d->lock);
-	return f;
+	budget.deadline_ms = now_ms() + (budget_ms > 0 ? budget_ms : 1);
+	budget.progress = progress;
+	budget.arg = arg;
+	budget.next_progress = now_ms() + PROGRESS_MS;
 }
 
-/* ub_resolve() with a deadline: 0 and *res filled, or an ub error code,
- * or UB_NOERROR with *res NULL on timeout. */
-static int
-resolve_network(struct dns *d, const char *name, int type,
-    struct ub_result **res)
+void
+dns_budget_end(void)
 {
-	struct waiter *w = calloc(1, sizeof(*w));
-	long long deadline = now_ms() + d->timeout_ms;
-	int id, rc, cancel_failed = 0;
-
-	*res = NULL;
-	if (w == NULL)
-		return UB_NOMEM;
-	w->d = d;
-	rc = ub_resolve_async(d->ctx, name, type, 1, w, answered, &id);
-	if (rc != 0) {
-		free(w);
-		return rc;
-	}
-	while (!finished(w)) {
-		long long left = deadline - now_ms();
-		if (left <= 0 && !cancel_failed) {
-			if (ub_cancel(d->ctx, id) == 0) {
-				free(w);	/* no callback will come */
-				return 0;
-			}
-			/* The answer is on its way: a second more for it. */
-			cancel_failed = 1;
-			deadline = now_ms() + 1000;
-			continue;
-		}
-		if (left <= 0) {
-			int late;
-			pthread_mutex_lock(&d->lock);
-			late = !w->finished;
-			w->abandoned = late;
-			pthread_mutex_unlock(&d->lock);
-			if (late)
-				return 0;	/* answered() frees w */
-			break;
-		}
-		if (pthread_mutex_trylock(&d->process) == 0) {
-			struct pollfd pfd = { ub_fd(d->ctx), POLLIN, 0 };
-			if (poll(&pfd, 1, left > 50 ? 50 : (int)left) > 0)
-				ub_process(d->ctx);
-			pthread_mutex_unlock(&d->process);
-		} else {
-			/* Another thread processes; it wakes us. */
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += 50 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_mutex_lock(&d->lock);
-			if (!w->finished)
-				pthread_cond_timedwait(&d->done, &d->lock, &ts);
-			pthread_mutex_unlock(&d->lock);
-		}
-	}
-	*res = w->res;
-	rc = w->err;
-	free(w);
-	return rc;
+	memset(&budget, 0, sizeof(budget));
 }
 
-static char *
-dup_mem(const void *p, size_t n)
+int
+dns_budget_spent(void)
 {
-	char *q = malloc(n + 1);
-
-	if (q != NULL) {
-		memcpy(q, p, n);
-		q[n] = '\0';
-	}
-	return q;
+	return budget.deadline_ms != 0 && now_ms() >= budget.deadline_ms;
 }
 
-/* A deep copy that ub_resolve_free() frees like one of libunbound's. */
-static struct ub_result *
-result_copy(const struct ub_result *r, int ttl)
+static struct flight **
+slot_of(struct dns *d, const char *key, int type)
 {
-	struct ub_result *c = calloc(1, sizeof(*c));
-	size_t n = 0;
+	uint32_t h = fnv1a(FNV1A_INIT, key, strlen(key));
 
-	if (c == NULL)
-		return NULL;
-	*c = *r;
-	c->qname = c->canonname = NULL;
-	c->data = NULL;
-	c->len = NULL;
-	c->answer_packet = NULL;
-	c->why_bogus = NULL;
-	c->ttl = ttl;
-	while (r->data != NULL && r->data[n] != NULL)
-		n++;
-	if ((c->qname = dup_mem(r->qname, strlen(r->qname))) == NULL ||
-	    (c->data = calloc(n + 1, sizeof(char *))) == NULL ||
-	    (c->len = calloc(n + 1, sizeof(int))) == NULL)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		c->len[i] = r->len[i];
-		if ((c->data[i] = dup_mem(r->data[i], (size_t)r->len[i])) ==
-		    NULL)
-			goto fail;
-	}
-	c->canonname = r->canonname == NULL ? NULL :
-	    r->canonname == r->qname ? c->qname :
-	    dup_mem(r->canonname, strlen(r->canonname));
-	if (r->answer_packet != NULL && r->answer_len > 0 &&
-	    (c->answer_packet = dup_mem(r->answer_packet,
-	    (size_t)r->answer_len)) == NULL)
-		goto fail;
-	if (r->why_bogus != NULL &&
-	    (c->why_bogus = dup_mem(r->why_bogus, strlen(r->why_bogus))) ==
-	    NULL)
-		goto fail;
-	return c;
-fail:
-	ub_resolve_free(c);
+	h = fnv1a(h, &type, sizeof(type));
+	return &d->table[h % FLIGHT_SLOTS];
+}
+
+static struct flight *
+table_find(struct dns *d, const char *key, int type)
+{
+	for (struct flight *f = *slot_of(d, key, type); f != NULL; f = f->next)
+		if (f->type == type && strcmp(f->key, key) == 0)
+			return f;
 	return NULL;
 }
 
-/* The cache key: the name in lower case without a trailing dot. */
-static int
-cache_key(const char *name, char *out, size_t outsz)
+static void
+table_remove(struct dns *d, struct flight *f)
 {
-	size_t n = strlen(name);
+	struct flight **pp = slot_of(d, f->key, f->type);
 
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= outsz)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)name[i]);
-	out[n] = '\0';
-	return 0;
-}
-
-static size_t
-cache_slot(const char *key, int type)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (const char *p = key; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	h = (h ^ (uint32_t)type) * 16777619u;
-	return h % CACHE_SLOTS;
-}
-
-/* A copy of the cached answer, or NULL. */
-static struct ub_result *
-cache_get(struct dns *d, const char *key, int type)
-{
-	struct cache_entry *e = &d->cache[cache_slot(key, type)];
-	struct ub_result *copy = NULL;
-	long long now = now_ms();
-
-	pthread_mutex_lock(&d->cache_lock);
-	if (e->res != NULL && e->type == type && strcmp(e->name, key) == 0) {
-		if (e->expires_ms > now)
-			copy = result_copy(e->res,
-			    (int)((e->expires_ms - now + 999) / 1000));
-		else {
-			ub_resolve_free(e->res);
-			e->res = NULL;
-		}
-	}
-	pthread_mutex_unlock(&d->cache_lock);
-	return copy;
+	while (*pp != NULL && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp == f)
+		*pp = f->next;
+	f->next = NULL;
+	f->in_table = 0;
 }
 
 static void
-cache_put(struct dns *d, const char *key, int type,
-    const struct ub_result *res)
+orphan_remove(struct dns *d, struct flight *f)
 {
-	struct cache_entry *e = &d->cache[cache_slot(key, type)];
-	int ttl = res->ttl < CACHE_MAX_TTL ? res->ttl : CACHE_MAX_TTL;
-	struct ub_result *copy;
+	struct flight **pp = &d->orphans;
 
-	/* Answers only: data, NXDOMAIN or no data (NOERROR); never an
-	 * error, a bogus answer or one without a TTL. */
-	if (ttl <= 0 || res->bogus || (!res->havedata && !res->nxdomain &&
-	    res->rcode != 0) || (copy = result_copy(res, ttl)) == NULL)
-		return;
-	pthread_mutex_lock(&d->cache_lock);
-	ub_resolve_free(e->res);
-	snprintf(e->name, sizeof(e->name), "%s", key);
-	e->type = type;
-	e->expires_ms = now_ms() + (long long)ttl * 1000;
-	e->res = copy;
-	pthread_mutex_unlock(&d->cache_lock);
+	while (*pp != NULL && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp == f)
+		*pp = f->next;
+	f->next = NULL;
 }
 
-/* resolve_network() behind the answer cache. */
-static int
-resolve_bounded(struct dns *d, const char *name, int type,
-    struct ub_result **res)
+/* Under d->lock: free f once nobody holds it. */
+static void
+flight_maybe_free(struct flight *f)
 {
-	char key[256];
-	int rc, cacheable = d->cache != NULL &&
-	    cache_key(name, key, sizeof(key)) == 0;
+	if (f->in_table || f->waiters > 0 || f->ub_pending)
+		return;
+	dns_answer_unref(f->ans);
+	free(f);
+}
 
-	if (cacheable && (*res = cache_get(d, key, type)) != NULL)
+/* Under d->lock: the flight is over; its continuations are handed to
+ * the caller, to run without the lock. */
+static struct cont *
+flight_finish(struct dns *d, struct flight *f, int err, struct dns_answer *a)
+{
+	struct cont *c = f->conts;
+
+	f->conts = NULL;
+	f->done = 1;
+	f->err = err;
+	f->ans = a;
+	if (f->in_table)
+		table_remove(d, f);
+	pthread_cond_broadcast(&d->done);
+	return c;
+}
+
+static void
+run_conts(struct dns *d, struct cont *c, const char *name, int type, int err,
+    struct dns_answer *a)
+{
+	char why[300];
+	enum dns_status st = dns_classify(a, err, name, type, why, sizeof(why));
+
+	while (c != NULL) {
+		struct cont *next = c->next;
+		c->fn(d, c->arg, st, st == DNS_OK ? a->n : 0,
+		    st == DNS_OK ? a->data : NULL, st == DNS_OK ? a->len : NULL);
+		free(c);
+		c = next;
+	}
+}
+
+/* libunbound's callback, in the pump thread. */
+static void
+answered(void *arg, int err, struct ub_result *res)
+{
+	struct flight *f = arg;
+	struct dns *d = f->d;
+	struct dns_answer *a = NULL;
+	struct cont *c = NULL;
+
+	if (err == 0 && res != NULL && (a = dns_answer_from_ub(res)) == NULL)
+		err = UB_NOMEM;
+	ub_resolve_free(res);
+	if (a != NULL)
+		dns_cache_put(d->cache, f->key, f->type, a);
+	pthread_mutex_lock(&d->lock);
+	if (!f->done)
+		c = flight_finish(d, f, a == NULL && err == 0 ? UB_NOMEM : err,
+		    dns_answer_ref(a));
+	else
+		orphan_remove(d, f);	/* timed out before: only cached */
+	pthread_mutex_unlock(&d->lock);
+	run_conts(d, c, f->key, f->type, err, a);
+	dns_answer_unref(a);
+	pthread_mutex_lock(&d->lock);
+	f->ub_pending = 0;	/* held until here: f->key is still read */
+	flight_maybe_free(f);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Under d->lock: a new flight in the table, not yet started. */
+static struct flight *
+flight_new(struct dns *d, const char *key, int type)
+{
+	struct flight *f = calloc(1, sizeof(*f)), **slot;
+
+	if (f == NULL)
+		return NULL;
+	f->d = d;
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	f->type = type;
+	f->deadline_ms = now_ms() + d->timeout_ms;
+	slot = slot_of(d, key, type);
+	f->next = *slot;
+	*slot = f;
+	f->in_table = 1;
+	f->ub_pending = 1;	/* until started or failed to start */
+	return f;
+}
+
+/* Without d->lock: hand the flight to libunbound.  The answer may be
+ * delivered (and the flight finished) before ub_resolve_async()
+ * returns: the flight is held as a waiter meanwhile. */
+static void
+flight_start(struct dns *d, struct flight *f)
+{
+	struct cont *c = NULL;
+	int id = 0, rc;
+
+	pthread_mutex_lock(&d->lock);
+	f->waiters++;
+	pthread_mutex_unlock(&d->lock);
+	rc = ub_resolve_async(d->ctx, f->key, f->type, RR_CLASS_IN, f,
+	    answered, &id);
+	pthread_mutex_lock(&d->lock);
+	d->queries++;
+	if (rc != 0) {
+		f->ub_pending = 0;
+		c = flight_finish(d, f, rc, NULL);
+	} else {
+		f->id = id;
+		f->started = 1;
+	}
+	pthread_mutex_unlock(&d->lock);
+	run_conts(d, c, f->key, f->type, rc, NULL);
+	pthread_mutex_lock(&d->lock);
+	f->waiters--;
+	flight_maybe_free(f);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The pump: libunbound's answers are delivered here, and queries past
+ * their deadline that nobody waits for are cancelled. */
+static void
+sweep(struct dns *d)
+{
+	long long now = now_ms();
+	struct flight *expired = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < FLIGHT_SLOTS; i++) {
+		struct flight *f = d->table[i], *next;
+		for (; f != NULL; f = next) {
+			next = f->next;
+			if (!f->started || f->deadline_ms > now)
+				continue;
+			struct cont *c = flight_finish(d, f, -1, NULL);
+			pthread_mutex_unlock(&d->lock);
+			run_conts(d, c, f->key, f->type, -1, NULL);
+			pthread_mutex_lock(&d->lock);
+			f->next = expired;	/* to cancel below */
+			expired = f;
+			f->waiters++;		/* held while cancelling */
+			next = d->table[i];	/* the slot may have changed */
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	while (expired != NULL) {
+		struct flight *f = expired;
+		int cancelled = ub_cancel(d->ctx, f->id) == 0;
+		expired = f->next;
+		pthread_mutex_lock(&d->lock);
+		f->waiters--;
+		f->next = NULL;
+		if (cancelled)
+			f->ub_pending = 0;	/* no callback will come */
+		else if (f->ub_pending) {
+			f->next = d->orphans;	/* the answer is on its way */
+			d->orphans = f;
+		}
+		flight_maybe_free(f);
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
+static void *
+pump(void *arg)
+{
+	struct dns *d = arg;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ ub_fd(d->ctx), POLLIN, 0 },
+			{ d->wake[0], POLLIN, 0 },
+		};
+		int n = poll(pfd, 2, PUMP_TICK_MS);
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			break;
+		if (n > 0 && (pfd[0].revents & POLLIN))
+			ub_process(d->ctx);
+		sweep(d);
+	}
+	return NULL;
+}
+
+/* The answer of (name, type): from the cache, from a query in flight,
+ * or from a new query; waits at most until the query's deadline
+ * (dns_timeout after it started) and the thread's budget.  0 with *a
+ * set (a reference), or an ub error code, or -1 for no answer in time;
+ * *ttl is the answer's TTL left. */
+int
+dns_resolve(struct dns *d, const char *name, int type, struct dns_answer **a,
+    int *ttl)
+{
+	struct flight *f;
+	char key[256];
+	int started_here = 0, rc;
+
+	*a = NULL;
+	if (dns_cache_key(name, key, sizeof(key)) != 0)
+		return UB_SYNTAX;
+	if ((*a = dns_cache_get(d->cache, key, type, ttl)) != NULL)
 		return 0;
-	rc = resolve_network(d, name, type, res);
-	if (cacheable && rc == 0 && *res != NULL)
-		cache_put(d, key, type, *res);
+	pthread_mutex_lock(&d->lock);
+	if ((f = table_find(d, key, type)) == NULL) {
+		if (dns_budget_spent()) {
+			pthread_mutex_unlock(&d->lock);
+			return -1;
+		}
+		if ((f = flight_new(d, key, type)) == NULL) {
+			pthread_mutex_unlock(&d->lock);
+			return UB_NOMEM;
+		}
+		started_here = 1;
+	}
+	f->waiters++;
+	pthread_mutex_unlock(&d->lock);
+	if (started_here)
+		flight_start(d, f);
+
+	pthread_mutex_lock(&d->lock);
+	while (!f->done) {
+		long long now = now_ms(), until = f->deadline_ms;
+		if (budget.deadline_ms != 0 && budget.deadline_ms < until)
+			until = budget.deadline_ms;
+		if (now >= until)
+			break;
+		if (budget.progress != NULL && now >= budget.next_progress) {
+			pthread_mutex_unlock(&d->lock);
+			budget.progress(budget.arg);
+			budget.next_progress = now + PROGRESS_MS;
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
+		if (budget.progress != NULL && budget.next_progress < until)
+			until = budget.next_progress;
+		struct timespec ts = {
+			.tv_sec = (time_t)(until / 1000),
+			.tv_nsec = (long)(until % 1000) * 1000000L,
+		};
+		pthread_cond_timedwait(&d->done, &d->lock, &ts);
+	}
+	if (f->done && f->ans != NULL) {
+		*a = dns_answer_ref(f->ans);
+		*ttl = f->ans->ttl;
+		rc = 0;
+	} else
+		rc = f->done ? f->err : -1;
+	f->waiters--;
+	flight_maybe_free(f);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+void
+dns_prefetch_then(struct dns *d, const char *name, int type, dns_then_fn fn,
+    void *arg)
+{
+	struct dns_answer *a;
+	struct flight *f;
+	struct cont *c = NULL;
+	char key[256];
+	int ttl, started_here = 0;
+
+	if (dns_cache_key(name, key, sizeof(key)) != 0)
+		goto fail;
+	if ((a = dns_cache_get(d->cache, key, type, &ttl)) != NULL) {
+		if (fn != NULL) {
+			struct cont now = { NULL, fn, arg };
+			struct cont *cp = malloc(sizeof(*cp));
+			if (cp == NULL) {
+				dns_answer_unref(a);
+				goto fail;
+			}
+			*cp = now;
+			run_conts(d, cp, key, type, 0, a);
+		}
+		dns_answer_unref(a);
+		return;
+	}
+	if (fn != NULL && (c = malloc(sizeof(*c))) == NULL)
+		goto fail;
+	pthread_mutex_lock(&d->lock);
+	if ((f = table_find(d, key, type)) == NULL) {
+		if ((f = flight_new(d, key, type)) == NULL) {
+			pthread_mutex_unlock(&d->lock);
+			free(c);
+			goto fail;
+		}
+		started_here = 1;
+	}
+	if (c != NULL) {
+		c->fn = fn;
+		c->arg = arg;
+		c->next = f->conts;
+		f->conts = c;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (started_here)
+		flight_start(d, f);
+	return;
+fail:
+	if (fn != NULL)
+		fn(d, arg, DNS_TEMPFAIL, 0, NULL, NULL);
+}
+
+void
+dns_prefetch(struct dns *d, const char *name, int type)
+{
+	dns_prefetch_then(d, name, type, NULL, NULL);
+}
+
+unsigned long
+dns_queries(struct dns *d)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->queries;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/* The pump takes no signal: they belong to the main thread (runloop.c),
+ * and a SIGHUP taken here would end the process.  libunbound's own
+ * thread, started from the pump or a worker, inherits the same mask. */
+static int
+start_pump(struct dns *d)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&d->pump, NULL, pump, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
@@ -364,15 +561,15 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 		return NULL;
 	}
 	d->timeout_ms = timeout_ms;
-	pthread_mutex_init(&d->cache_lock, NULL);
-	d->cache = calloc(CACHE_SLOTS, sizeof(*d->cache));	/* or none */
+	d->cache = dns_cache_new();		/* or none */
+	d->wake[0] = d->wake[1] = -1;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_mutex_init(&d->process, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->done, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Answers arrive through ub_process() in whichever thread waits. */
+	/* libunbound resolves in a thread of its own; answers arrive
+	 * through ub_process() in our pump thread. */
 	if ((rc = ub_ctx_async(d->ctx, 1)) != 0) {
 		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
 		dns_free(d);
@@ -420,267 +617,54 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 		dns_free(d);
 		return NULL;
 	}
+	if (pipe2(d->wake, O_CLOEXEC) != 0 || start_pump(d) != 0) {
+		snprintf(err, errsz, "DNS resolver: cannot start its thread");
+		dns_free(d);
+		return NULL;
+	}
+	d->pump_running = 1;
 	return d;
 }
 
+static void
+free_flights(struct flight *f)
+{
+	while (f != NULL) {
+		struct flight *next = f->next;
+		for (struct cont *c = f->conts, *cn; c != NULL; c = cn) {
+			cn = c->next;
+			c->fn(NULL, c->arg, DNS_TEMPFAIL, 0, NULL, NULL);
+			free(c);
+		}
+		dns_answer_unref(f->ans);
+		free(f);
+		f = next;
+	}
+}
+
+/* Called when no thread uses d any more (the state's last reference). */
 void
 dns_free(struct dns *d)
 {
 	if (d == NULL)
 		return;
+	if (d->pump_running) {
+		(void)!write(d->wake[1], "x", 1);
+		pthread_join(d->pump, NULL);
+	}
 	if (d->ctx != NULL) {
 		pthread_mutex_lock(&ub_global);
-		ub_ctx_delete(d->ctx);
+		ub_ctx_delete(d->ctx);	/* no callback comes after this */
 		pthread_mutex_unlock(&ub_global);
 	}
-	for (size_t i = 0; d->cache != NULL && i < CACHE_SLOTS; i++)
-		ub_resolve_free(d->cache[i].res);
-	free(d->cache);
-	pthread_mutex_destroy(&d->cache_lock);
+	for (size_t i = 0; i < FLIGHT_SLOTS; i++)
+		free_flights(d->table[i]);
+	free_flights(d->orphans);
+	dns_cache_free(d->cache);
+	for (int i = 0; i < 2; i++)
+		if (d->wake[i] >= 0)
+			close(d->wake[i]);
 	pthread_mutex_destroy(&d->lock);
-	pthread_mutex_destroy(&d->process);
 	pthread_cond_destroy(&d->done);
 	free(d);
-}
-
-void
-dns_txt_free(char **txt)
-{
-	if (txt == NULL)
-		return;
-	for (size_t i = 0; txt[i] != NULL; i++)
-		free(txt[i]);
-	free(txt);
-}
-
-enum dns_status
-dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
-    size_t bufsz, size_t *len, int *secure)
-{
-	struct ub_result *res = NULL;
-	enum dns_status st;
-
-	*len = 0;
-	*secure = 0;
-	if (resolve_bounded(d, name, type, &res) != 0 || res == NULL) {
-		ub_resolve_free(res);
-		return DNS_TEMPFAIL;
-	}
-	if (res->bogus || res->answer_packet == NULL || res->answer_len <= 0 ||
-	    (size_t)res->answer_len > bufsz ||
-	    (res->rcode != 0 && !res->nxdomain))
-		st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, timeout, too big */
-	else {
-		memcpy(buf, res->answer_packet, (size_t)res->answer_len);
-		*len = (size_t)res->answer_len;
-		*secure = res->secure;
-		st = res->nxdomain ? DNS_NXDOMAIN : res->havedata ? DNS_OK :
-		    DNS_NODATA;
-	}
-	ub_resolve_free(res);
-	return st;
-}
-
-/* Join the <length><bytes> strings of one TXT rdata; NULL if malformed. */
-static char *
-txt_join(const unsigned char *rd, size_t len)
-{
-	char *out = malloc(len + 1);
-	size_t i = 0, o = 0;
-
-	if (out == NULL)
-		return NULL;
-	while (i < len) {
-		size_t n = rd[i++];
-		if (n > len - i) {
-			free(out);
-			return NULL;
-		}
-		memcpy(out + o, rd + i, n);
-		o += n;
-		i += n;
-	}
-	out[o] = '\0';
-	if (strlen(out) != o) {		/* a NUL byte inside: refuse */
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static const char *
-type_name(int type)
-{
-	switch (type) {
-	case 1:		return "A";
-	case 12:	return "PTR";
-	case 15:	return "MX";
-	case 16:	return "TXT";
-	case 28:	return "AAAA";
-	default:	return "such";
-	}
-}
-
-/* Resolve and sort the answer: DNS_OK with *res holding data, else the
- * status with err filled (and *res freed). */
-static enum dns_status
-resolve_classified(struct dns *d, const char *name, int type,
-    struct ub_result **res, char *err, size_t errsz)
-{
-	int rc = resolve_bounded(d, name, type, res);
-	enum dns_status st = DNS_OK;
-
-	if (rc != 0 || *res == NULL) {
-		snprintf(err, errsz, "%s: %s", name, rc != 0 ? ub_strerror(rc) :
-		    "no answer within dns_timeout");
-		st = DNS_TEMPFAIL;
-	} else if ((*res)->bogus) {
-		snprintf(err, errsz, "%s: DNSSEC validation failed: %s", name,
-		    (*res)->why_bogus != NULL ? (*res)->why_bogus : "bogus");
-		st = DNS_TEMPFAIL;
-	} else if ((*res)->nxdomain) {
-		snprintf(err, errsz, "%s: no such name", name);
-		st = DNS_NXDOMAIN;
-	} else if ((*res)->rcode != 0) {
-		snprintf(err, errsz, "%s: DNS rcode %d", name, (*res)->rcode);
-		st = DNS_TEMPFAIL;
-	} else if (!(*res)->havedata) {
-		snprintf(err, errsz, "%s: no %s record", name, type_name(type));
-		st = DNS_NODATA;
-	}
-	if (st != DNS_OK) {
-		ub_resolve_free(*res);
-		*res = NULL;
-	}
-	return st;
-}
-
-enum dns_status
-dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
-    char *err, size_t errsz)
-{
-	unsigned ttl;
-
-	return dns_txt_ttl(d, name, txt, n, &ttl, err, errsz);
-}
-
-enum dns_status
-dns_txt_ttl(struct dns *d, const char *name, char ***txt, size_t *n,
-    unsigned *ttl, char *err, size_t errsz)
-{
-	struct ub_result *res = NULL;
-	enum dns_status st;
-	size_t count = 0;
-
-	*txt = NULL;
-	*n = 0;
-	*ttl = 0;
-	if ((st = resolve_classified(d, name, RR_TYPE_TXT, &res, err, errsz))
-	    != DNS_OK)
-		goto out;
-	*ttl = res->ttl > 0 ? (unsigned)res->ttl : 0;
-	while (res->data[count] != NULL)
-		count++;
-	if ((*txt = calloc(count + 1, sizeof(char *))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		st = DNS_TEMPFAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < count; i++) {
-		(*txt)[i] = txt_join((unsigned char *)res->data[i],
-		    (size_t)res->len[i]);
-		if ((*txt)[i] == NULL) {
-			snprintf(err, errsz, "%s: malformed TXT record", name);
-			dns_txt_free(*txt);
-			*txt = NULL;
-			st = DNS_TEMPFAIL;
-			goto out;
-		}
-	}
-	*n = count;
-	st = DNS_OK;
-out:
-	ub_resolve_free(res);
-	return st;
-}
-
-void
-dns_rrset_free(struct dns_rrset *rs)
-{
-	if (rs->data != NULL)
-		for (size_t i = 0; i < rs->n; i++)
-			free(rs->data[i]);
-	free(rs->data);
-	free(rs->len);
-	memset(rs, 0, sizeof(*rs));
-}
-
-enum dns_status
-dns_rrset(struct dns *d, const char *name, int type, struct dns_rrset *rs,
-    char *err, size_t errsz)
-{
-	struct ub_result *res = NULL;
-	enum dns_status st;
-	size_t count = 0;
-
-	memset(rs, 0, sizeof(*rs));
-	if ((st = resolve_classified(d, name, type, &res, err, errsz)) !=
-	    DNS_OK)
-		goto out;
-	while (res->data[count] != NULL)
-		count++;
-	if ((rs->data = calloc(count, sizeof(*rs->data))) == NULL ||
-	    (rs->len = calloc(count, sizeof(*rs->len))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		st = DNS_TEMPFAIL;
-		goto out;
-	}
-	for (; rs->n < count; rs->n++) {
-		size_t len = (size_t)res->len[rs->n];
-		if ((rs->data[rs->n] = malloc(len + 1)) == NULL) {
-			snprintf(err, errsz, "out of memory");
-			st = DNS_TEMPFAIL;
-			goto out;
-		}
-		memcpy(rs->data[rs->n], res->data[rs->n], len);
-		rs->data[rs->n][len] = '\0';
-		rs->len[rs->n] = len;
-	}
-	rs->ttl = res->ttl > 0 ? (unsigned)res->ttl : 0;
-out:
-	if (st != DNS_OK)
-		dns_rrset_free(rs);
-	ub_resolve_free(res);
-	return st;
-}
-
-int
-dns_name_text(const unsigned char *wire, size_t len, char *out, size_t outsz)
-{
-	size_t i = 0, o = 0;
-
-	if (outsz == 0)
-		return -1;
-	while (i < len && wire[i] != 0) {
-		size_t n = wire[i++];
-		if (n > 63 || n > len - i)
-			return -1;	/* compressed or truncated: not ours */
-		if (o != 0) {
-			if (o + 1 >= outsz)
-				return -1;
-			out[o++] = '.';
-		}
-		for (size_t k = 0; k < n; k++, i++) {
-			unsigned char c = wire[i];
-			if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\')
-				return -1;	/* no name we would look up */
-			if (o + 1 >= outsz)
-				return -1;
-			out[o++] = (char)c;
-		}
-	}
-	if (i >= len)
-		return -1;		/* no root label */
-	out[o] = '\0';
-	return 0;
 }

@@ -35,6 +35,36 @@ enum dns_status	 dns_txt_ttl(struct dns *, const char *name, char ***txt,
 		    size_t *n, unsigned *ttl, char *err, size_t errsz);
 void		 dns_txt_free(char **txt);
 
+/* A continuation of a prefetch: the status and, for DNS_OK, the rdata
+ * of each record (valid during the call only).  d is NULL when the
+ * resolver is being freed: then only free arg.  Runs in the resolver's
+ * thread, or in the caller's when the answer was cached: never block. */
+typedef void	(*dns_then_fn)(struct dns *d, void *arg, enum dns_status,
+		    size_t n, unsigned char *const *data, const size_t *len);
+
+/* Start a query for (name, type) and return at once; its answer goes
+ * into the cache, and a later question joins it. */
+void		 dns_prefetch(struct dns *, const char *name, int type);
+/* The same, then fn(arg, ...) with the answer (exactly once). */
+void		 dns_prefetch_then(struct dns *, const char *name, int type,
+		    dns_then_fn fn, void *arg);
+/* The TXT strings of a continuation's rdata, as dns_txt() gives them. */
+enum dns_status	 dns_then_txt(const char *name, size_t n,
+		    unsigned char *const *data, const size_t *len, char ***txt,
+		    char *err, size_t errsz);
+
+/* This thread's message may wait for DNS at most budget_ms from now, in
+ * all; while it waits, progress(arg) is called about once a second.
+ * After the budget, questions not yet answered are DNS_TEMPFAIL and no
+ * new query is sent (cached answers still count). */
+void		 dns_budget_begin(unsigned budget_ms, void (*progress)(void *),
+		    void *arg);
+void		 dns_budget_end(void);
+int		 dns_budget_spent(void);
+
+/* Queries sent to the network since dns_new(), for tests and bench. */
+unsigned long	 dns_queries(struct dns *);
+
 /* The raw reply packet for (name, type, class IN) into buf: what
  * libraries that parse DNS themselves (libopendkim) want.  *len is the
  * packet's length; *secure is 1 when DNSSEC validated it. */

@@ -1,0 +1,290 @@
+/*
+ * NAME
+ *	dns_read -- DNS answers in the forms the checks want
+ * SYNOPSIS
+ *	st = dns_txt(d, "s1._domainkey.example.org", &txt, &n, err, sizeof(err));
+ *	st = dns_rrset(d, "example.org", 15, &rs, err, sizeof(err));
+ *	st = dns_query_raw(d, name, 16, buf, sizeof(buf), &len, &secure);
+ * DESCRIPTION
+ *	Each asks dns_resolve() (dns.c: cache, queries in flight, deadline
+ *	and budget) and turns the answer into a status and data: TXT
+ *	strings joined (RFC 6376 3.6.2.2), every record's rdata, or the raw
+ *	reply packet for libraries that parse DNS themselves (libopendkim).
+ * DIAGNOSTICS
+ *	Every failure is a status; err says what happened.  A truncated or
+ *	malformed TXT record is DNS_TEMPFAIL, never a partial answer.
+ */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unbound.h>
+
+#include "milter/dns.h"
+#include "milter/dns_answer.h"
+#include "milter/dns_internal.h"
+
+#define RR_TYPE_TXT	16
+
+void
+dns_txt_free(char **txt)
+{
+	if (txt == NULL)
+		return;
+	for (size_t i = 0; txt[i] != NULL; i++)
+		free(txt[i]);
+	free(txt);
+}
+
+enum dns_status
+dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
+    size_t bufsz, size_t *len, int *secure)
+{
+	struct dns_answer *a = NULL;
+	enum dns_status st;
+	int ttl;
+
+	*len = 0;
+	*secure = 0;
+	if (dns_resolve(d, name, type, &a, &ttl) != 0 || a == NULL)
+		return DNS_TEMPFAIL;
+	if (a->bogus || a->packet == NULL || a->packet_len > bufsz ||
+	    (a->rcode != 0 && !a->nxdomain))
+		st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, too big */
+	else {
+		memcpy(buf, a->packet, a->packet_len);
+		*len = a->packet_len;
+		*secure = a->secure;
+		st = a->nxdomain ? DNS_NXDOMAIN : a->havedata ? DNS_OK :
+		    DNS_NODATA;
+	}
+	dns_answer_unref(a);
+	return st;
+}
+
+/* Join the <length><bytes> strings of one TXT rdata; NULL if malformed. */
+static char *
+txt_join(const unsigned char *rd, size_t len)
+{
+	char *out = malloc(len + 1);
+	size_t i = 0, o = 0;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		size_t n = rd[i++];
+		if (n > len - i) {
+			free(out);
+			return NULL;
+		}
+		memcpy(out + o, rd + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	if (strlen(out) != o) {		/* a NUL byte inside: refuse */
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case 1:		return "A";
+	case 12:	return "PTR";
+	case 15:	return "MX";
+	case 16:	return "TXT";
+	case 28:	return "AAAA";
+	default:	return "such";
+	}
+}
+
+/* What an answer (or its absence: err, an ub error code or -1 for a
+ * timeout) means; err filled for every status but DNS_OK. */
+enum dns_status
+dns_classify(const struct dns_answer *a, int err, const char *name, int type,
+    char *errbuf, size_t errsz)
+{
+	if (a == NULL) {
+		snprintf(errbuf, errsz, "%s: %s", name, err > 0 || err < -1 ?
+		    ub_strerror(err) : dns_budget_spent() ?
+		    "DNS budget of this message used up" :
+		    "no answer within dns_timeout");
+		return DNS_TEMPFAIL;
+	}
+	if (a->bogus) {
+		snprintf(errbuf, errsz, "%s: DNSSEC validation failed: %s",
+		    name, a->why_bogus != NULL ? a->why_bogus : "bogus");
+		return DNS_TEMPFAIL;
+	}
+	if (a->nxdomain) {
+		snprintf(errbuf, errsz, "%s: no such name", name);
+		return DNS_NXDOMAIN;
+	}
+	if (a->rcode != 0) {
+		snprintf(errbuf, errsz, "%s: DNS rcode %d", name, a->rcode);
+		return DNS_TEMPFAIL;
+	}
+	if (!a->havedata || a->n == 0) {
+		snprintf(errbuf, errsz, "%s: no %s record", name,
+		    type_name(type));
+		return DNS_NODATA;
+	}
+	return DNS_OK;
+}
+
+/* Resolve and sort the answer: DNS_OK with *a holding data, else the
+ * status with err filled (and no answer). */
+static enum dns_status
+resolve_classified(struct dns *d, const char *name, int type,
+    struct dns_answer **a, int *ttl, char *err, size_t errsz)
+{
+	int rc = dns_resolve(d, name, type, a, ttl);
+	enum dns_status st = dns_classify(*a, rc, name, type, err, errsz);
+
+	if (st != DNS_OK) {
+		dns_answer_unref(*a);
+		*a = NULL;
+	}
+	return st;
+}
+
+enum dns_status
+dns_txt(struct dns *d, const char *name, char ***txt, size_t *n,
+    char *err, size_t errsz)
+{
+	unsigned ttl;
+
+	return dns_txt_ttl(d, name, txt, n, &ttl, err, errsz);
+}
+
+/* The strings of TXT rdata joined: a NULL-terminated array. */
+static enum dns_status
+txt_strings(const char *name, size_t count, unsigned char *const *data,
+    const size_t *len, char ***txt, char *err, size_t errsz)
+{
+	if ((*txt = calloc(count + 1, sizeof(char *))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return DNS_TEMPFAIL;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (((*txt)[i] = txt_join(data[i], len[i])) == NULL) {
+			snprintf(err, errsz, "%s: malformed TXT record", name);
+			dns_txt_free(*txt);
+			*txt = NULL;
+			return DNS_TEMPFAIL;
+		}
+	return DNS_OK;
+}
+
+enum dns_status
+dns_txt_ttl(struct dns *d, const char *name, char ***txt, size_t *n,
+    unsigned *ttl, char *err, size_t errsz)
+{
+	struct dns_answer *a = NULL;
+	enum dns_status st;
+	int left = 0;
+
+	*txt = NULL;
+	*n = 0;
+	*ttl = 0;
+	if ((st = resolve_classified(d, name, RR_TYPE_TXT, &a, &left, err,
+	    errsz)) != DNS_OK)
+		return st;
+	*ttl = left > 0 ? (unsigned)left : 0;
+	if ((st = txt_strings(name, a->n, a->data, a->len, txt, err, errsz)) ==
+	    DNS_OK)
+		*n = a->n;
+	dns_answer_unref(a);
+	return st;
+}
+
+enum dns_status
+dns_then_txt(const char *name, size_t n, unsigned char *const *data,
+    const size_t *len, char ***txt, char *err, size_t errsz)
+{
+	return txt_strings(name, n, data, len, txt, err, errsz);
+}
+
+void
+dns_rrset_free(struct dns_rrset *rs)
+{
+	if (rs->data != NULL)
+		for (size_t i = 0; i < rs->n; i++)
+			free(rs->data[i]);
+	free(rs->data);
+	free(rs->len);
+	memset(rs, 0, sizeof(*rs));
+}
+
+enum dns_status
+dns_rrset(struct dns *d, const char *name, int type, struct dns_rrset *rs,
+    char *err, size_t errsz)
+{
+	struct dns_answer *a = NULL;
+	enum dns_status st;
+	int ttl = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	if ((st = resolve_classified(d, name, type, &a, &ttl, err, errsz)) !=
+	    DNS_OK)
+		return st;
+	if ((rs->data = calloc(a->n, sizeof(*rs->data))) == NULL ||
+	    (rs->len = calloc(a->n, sizeof(*rs->len))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		st = DNS_TEMPFAIL;
+		goto out;
+	}
+	for (; rs->n < a->n; rs->n++) {
+		size_t len = a->len[rs->n];
+		if ((rs->data[rs->n] = malloc(len + 1)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			st = DNS_TEMPFAIL;
+			goto out;
+		}
+		memcpy(rs->data[rs->n], a->data[rs->n], len + 1);
+		rs->len[rs->n] = len;
+	}
+	rs->ttl = ttl > 0 ? (unsigned)ttl : 0;
+out:
+	if (st != DNS_OK)
+		dns_rrset_free(rs);
+	dns_answer_unref(a);
+	return st;
+}
+
+int
+dns_name_text(const unsigned char *wire, size_t len, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0;
+
+	if (outsz == 0)
+		return -1;
+	while (i < len && wire[i] != 0) {
+		size_t n = wire[i++];
+		if (n > 63 || n > len - i)
+			return -1;	/* compressed or truncated: not ours */
+		if (o != 0) {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = '.';
+		}
+		for (size_t k = 0; k < n; k++, i++) {
+			unsigned char c = wire[i];
+			if (c <= ' ' || c >= 0x7f || c == '.' || c == '\\')
+				return -1;	/* no name we would look up */
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = (char)c;
+		}
+	}
+	if (i >= len)
+		return -1;		/* no root label */
+	out[o] = '\0';
+	return 0;
+}
