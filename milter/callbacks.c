@@ -3,18 +3,24 @@
  *	callbacks -- what the daemon does at each milter stage, kept thin
  * DESCRIPTION
  *	The hooks the protocol engine (engine.c) calls.  Each stores what
- *	the MTA hands over into the session (session.c) and returns.  At
- *	end of message the decisions come from eom_plan_build(); this file
- *	only carries them out: delete our forged or stale
- *	Authentication-Results headers, insert ours, log one line.
+ *	the MTA hands over into the session (session.c) and returns.  The
+ *	direction is decided once, at MAIL FROM, when everything it depends
+ *	on is known.  Inbound mail goes through the checks (check.h): at
+ *	MAIL FROM and end of headers they start their DNS lookups, the body
+ *	streams to them, and at end of message they give their verdicts,
+ *	all DNS waiting bounded by dns_message_budget.  Outbound mail is
+ *	signed: at end of headers outbound_plan() picks the keys, and the
+ *	body streams into the signer chunk by chunk.
  *
- *	Outbound mail is signed: at end of headers outbound_plan() picks the
- *	keys, and the body streams into the signer chunk by chunk.
+ *	Every decision comes from eom.c (eom_plan_build(), and
+ *	eom_plan_refusal() for a header limit or a sender_login_map refusal
+ *	known before the end); this file only carries them out: reply,
+ *	delete our forged or stale Authentication-Results headers, insert
+ *	ours and the signatures, log one line.
  *
  *	When authfilter cannot do what it must (out of memory, a header
  *	edit the MTA refused), it tempfails: the MTA keeps the mail and
- *	the sender retries.  A message that passes the header limits
- *	(max_headers, max_header_bytes) is rejected with 552 5.3.4.
+ *	the sender retries.
  *
  *	While the daemon drains for shutdown, new sessions and new messages
  *	get 451 4.3.2: the sender retries, and the restarted daemon takes it.
@@ -34,21 +40,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <time.h>
 
 #include "milter/callbacks.h"
+#include "milter/check.h"
 #include "milter/direction.h"
-#include "milter/dmarc.h"
+#include "milter/dns.h"
 #include "milter/eom.h"
 #include "milter/log.h"
 #include "milter/outbound.h"
 #include "milter/session.h"
 #include "milter/sign.h"
-#include "milter/spf.h"
 #include "milter/state.h"
-#include "milter/verify.h"
 
 #define SES(mc) ((struct session *)milter_priv(mc))
+#define CHECK_IN(s) { .s = (s), .m = &(s)->msg, .st = (s)->msg.state }
 
 /* Stages the MTA need not wait for; SMFIP_NODATA and SMFIP_NOUNKNOWN:
  * there are no callbacks for DATA and unknown commands. */
@@ -147,6 +153,14 @@ cb_envfrom(struct milter_conn *mc, const char *addr)
 	if (auth != NULL && session_set_str(&s->msg.auth_authen, auth) != 0)
 		return tempfail(mc, "out of memory at MAIL FROM");
 	take_queue_id(mc, &s->msg);
+	/* Everything direction depends on is known now. */
+	s->msg.dir = direction_of(st->cfg, s, &s->msg.dir_why);
+	if (s->msg.dir == DIR_INBOUND) {
+		struct check_in in = CHECK_IN(s);
+		if (checks_begin(&s->msg) != 0)
+			return tempfail(mc, "out of memory at MAIL FROM");
+		checks_mail(&s->msg, &in);
+	}
 	return MS_CONTINUE;
 }
 
@@ -162,37 +176,42 @@ cb_envrcpt(struct milter_conn *mc, const char *addr)
 	return MS_CONTINUE;
 }
 
+/* A refusal known before end of message (eom_plan_refusal()): given
+ * at once; with no-reply stages the engine keeps it for end of message. */
+static enum milter_status
+refuse_early(struct milter_conn *mc, struct session *s)
+{
+	struct eom_plan plan;
+
+	if (!eom_plan_refusal(s, s->msg.state->cfg, &plan))
+		return MS_CONTINUE;
+	eom_log(s, &plan);
+	milter_set_reply(mc, plan.policy.code, plan.policy.xcode,
+	    plan.policy.text);
+	eom_plan_free(&plan);
+	message_end(s);
+	return MS_REJECT;
+}
+
 static enum milter_status
 cb_header(struct milter_conn *mc, const char *name, const char *value)
 {
 	struct session *s = SES(mc);
 	const struct config *cfg;
-	char text[160];
+	enum hdr_status hs;
 
 	if (!s->msg.active)
 		return tempfail(mc, "no message at header");
 	cfg = s->msg.state->cfg;
-	switch (message_add_header(&s->msg, name, value, cfg->max_headers,
-	    cfg->max_header_bytes)) {
-	case HDR_OK:
-		return MS_CONTINUE;
-	case HDR_NOMEM:
+	hs = message_add_header(&s->msg, name, value, cfg->max_headers,
+	    cfg->max_header_bytes);
+	if (hs == HDR_NOMEM)
 		return tempfail(mc, "out of memory storing a header");
-	case HDR_TOO_MANY:
-		snprintf(text, sizeof(text), "Message has more than %zu "
-		    "header fields", cfg->max_headers);
-		break;
-	case HDR_TOO_BIG:
-		snprintf(text, sizeof(text), "Message header is larger than "
-		    "%zu bytes", cfg->max_header_bytes);
-		break;
-	}
+	if (hs == HDR_OK)
+		return MS_CONTINUE;
+	s->msg.hdr_over = hs;
 	take_queue_id(mc, &s->msg);
-	log_msg(LOG_NOTICE, "queue_id=%s reject: %s",
-	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", text);
-	message_end(s);
-	milter_set_reply(mc, "552", "5.3.4", text);
-	return MS_REJECT;
+	return refuse_early(mc, s);
 }
 
 static void
@@ -208,49 +227,33 @@ static enum milter_status
 cb_eoh(struct milter_conn *mc)
 {
 	struct session *s = SES(mc);
+	struct message *m = &s->msg;
 	struct af_state *st;
 	struct outbound_plan op;
-	const char *why;
 	char err[512];
 
-	if (!s->msg.active)
+	if (!m->active)
 		return tempfail(mc, "no message at end of headers");
-	take_queue_id(mc, &s->msg);
-	st = s->msg.state;
-	if (direction_of(st->cfg, s, &why) != DIR_OUTBOUND) {
-		s->msg.verifier = verifier_new(st->verify, s->msg.queue_id !=
-		    NULL ? s->msg.queue_id : "NOQUEUE", &s->msg, err,
-		    sizeof(err));
-		if (s->msg.verifier == NULL) {
-			log_msg(LOG_ERR, "DKIM verification unavailable: %s",
-			    err);
-			s->msg.dkim_unverified = 1;
-		}
+	take_queue_id(mc, m);
+	st = m->state;
+	if (m->dir == DIR_INBOUND) {
+		struct check_in in = CHECK_IN(s);
+		checks_eoh(m, &in);
 		return MS_CONTINUE;
 	}
-	outbound_plan(&s->msg, st->keys, st->cfg->sign_subdomains, st->logins,
-	    &op);
-	snprintf(s->msg.sign_domain, sizeof(s->msg.sign_domain), "%s",
-	    op.domain);
-	if (op.sender_mismatch &&
-	    st->cfg->sender_mismatch_action == MISMATCH_REJECT) {
-		log_msg(LOG_NOTICE, "queue_id=%s reject: login %s may not send "
-		    "as %s (sender_login_map)", s->msg.queue_id != NULL ?
-		    s->msg.queue_id : "NOQUEUE", s->msg.auth_authen, op.domain);
-		message_end(s);
-		milter_set_reply(mc, "553", "5.7.1", "Sender address "
-		    "rejected: not owned by the authenticated user");
+	outbound_plan(m, st->keys, st->cfg->sign_subdomains, st->logins, &op);
+	snprintf(m->sign_domain, sizeof(m->sign_domain), "%s", op.domain);
+	m->sender_mismatch = op.sender_mismatch;
+	if (m->sender_mismatch && refuse_early(mc, s) == MS_REJECT)
 		return MS_REJECT;
-	}
 	if (op.skip != NULL) {
-		s->msg.sign_skip = op.skip;
+		m->sign_skip = op.skip;
 		return MS_CONTINUE;
 	}
-	s->msg.signer = signer_new(st->sign, op.keys, op.nkeys,
-	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", &s->msg,
-	    err, sizeof(err));
-	if (s->msg.signer == NULL)
-		sign_failed(&s->msg, err);
+	m->signer = signer_new(st->sign, op.keys, op.nkeys, m->queue_id !=
+	    NULL ? m->queue_id : "NOQUEUE", m, err, sizeof(err));
+	if (m->signer == NULL)
+		sign_failed(m, err);
 	return MS_CONTINUE;
 }
 
@@ -266,30 +269,16 @@ cb_body(struct milter_conn *mc, const unsigned char *chunk, size_t len)
 	if (s->msg.signer != NULL &&
 	    signer_body(s->msg.signer, chunk, len, err, sizeof(err)) != 0)
 		sign_failed(&s->msg, err);
-	if (s->msg.verifier != NULL)
-		verifier_body(s->msg.verifier, chunk, len);
+	checks_body(&s->msg, chunk, len);
 	return MS_CONTINUE;
 }
 
-/* Inbound only: SPF of both identities (RFC 7208 2.3 recommends the
- * HELO check too; for the null sender it is the one that counts), then
- * DMARC over SPF and DKIM; pct= sampling needs a fair 0..99. */
+/* While end of message waits for DNS, the MTA hears that we are alive
+ * (SMFIR_PROGRESS), so its own milter timeout does not fire first. */
 static void
-check_inbound(struct session *s)
+progress(void *mc)
 {
-	struct message *m = &s->msg;
-	unsigned char r[2] = { 0, 0 };
-	const char *why;
-
-	if (direction_of(m->state->cfg, s, &why) != DIR_INBOUND)
-		return;
-	spf_check_helo(m->state->spf, s->client_ip, s->helo, &m->spf_helo);
-	spf_check_mailfrom(m->state->spf, s->client_ip, s->helo,
-	    m->env_from != NULL ? m->env_from : "<>", &m->spf_mailfrom);
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r[0] = r[1] = 0;	/* sampled: the published policy */
-	dmarc_check(m->state->dmarc, m, (unsigned)((r[0] << 8) | r[1]) % 100,
-	    &m->dmarc);
+	(void)milter_progress(mc);
 }
 
 /* The header edits of a plan that accepts the message: tag, forged
@@ -340,21 +329,19 @@ cb_eom(struct milter_conn *mc)
 	if (s->msg.signer != NULL && signer_finish(s->msg.signer, &sigs,
 	    &nsigs, err, sizeof(err)) != 0)
 		sign_failed(&s->msg, err);
-	if (s->msg.verifier != NULL) {
-		size_t max = 0;
-		for (size_t i = 0; i < s->msg.nhdrs; i++)
-			max += header_name_is(s->msg.hdrs[i].name,
-			    "DKIM-Signature");
-		if (max > 0 && (s->msg.dkim = calloc(max,
-		    sizeof(*s->msg.dkim))) == NULL) {
-			rc = tempfail(mc, "out of memory for DKIM results");
+	if (s->msg.checked) {
+		struct check_in in = CHECK_IN(s);
+		int failed;
+		dns_budget_begin(s->msg.state->cfg->dns_message_budget * 1000,
+		    progress, mc);
+		failed = checks_finish(&s->msg, &in);
+		dns_budget_end();
+		if (failed) {
+			rc = tempfail(mc, "out of memory in the checks");
 			goto out_noplan;
 		}
-		s->msg.ndkim = verifier_finish(s->msg.verifier, s->msg.dkim,
-		    max);
 	}
-	check_inbound(s);
-	if (eom_plan_build(s, s->msg.state->cfg, &plan) != 0) {
+	if (eom_plan_build(s, s->msg.state->cfg, time(NULL), &plan) != 0) {
 		rc = tempfail(mc, "out of memory at end of message");
 		goto out;
 	}

@@ -95,11 +95,16 @@ static const struct setting settings[] = {
 	    0, 0, sign_failures },
 	/* 0: no x= tag.  RFC 6376 sets no bound; 1 year is plenty. */
 	{ "signature_ttl", "0", K_DURATION, F(signature_ttl), 0, 366 * 86400 , NULL },
-	/* Each signature costs a DNS lookup and a hash; 10 covers the
-	 * mailing-list and forwarding chains seen in practice. */
 	/* Per query; Postfix waits up to milter_content_timeout (300 s) for
 	 * the whole message, and a message may need a dozen lookups. */
 	{ "dns_timeout", "5s", K_DURATION, F(dns_timeout), 1, 60, NULL },
+	/* All the DNS waiting of one message at its end: three answers
+	 * that time out one after another.  Lookups start early and run in
+	 * parallel, so a normal message waits for none or one. */
+	{ "dns_message_budget", "15s", K_DURATION, F(dns_message_budget), 1,
+	    600, NULL },
+	/* Each signature costs a DNS lookup and a hash; 10 covers the
+	 * mailing-list and forwarding chains seen in practice. */
 	{ "dkim_max_signatures", "10", K_COUNT, F(dkim_max_signatures), 1, 50,
 	    NULL },
 	{ "sender_login_map", "", K_ABSPATH_OR_EMPTY, F(sender_login_map), 0, 0 , NULL },

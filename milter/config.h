@@ -57,6 +57,7 @@ struct config {
 	char		*public_suffix_list;	/* PSL file for DMARC */
 	size_t		 dkim_max_signatures;
 	unsigned	 dns_timeout;		/* seconds */
+	unsigned	 dns_message_budget;	/* seconds, per message */
 	enum sender_mismatch sender_mismatch_action;
 	enum spf_fail_action spf_fail_action;	/* SPF fail, no DMARC */
 	enum temperror_action temperror_action;	/* DMARC temperror */

@@ -17,6 +17,7 @@
 
 #include "milter/direction.h"
 #include "milter/netlist.h"
+#include "milter/session.h"
 
 enum direction
 direction_of(const struct config *cfg, const struct session *s,

@@ -5,7 +5,8 @@
 #define AUTHFILTER_DIRECTION_H
 
 #include "milter/config.h"
-#include "milter/session.h"
+
+struct session;
 
 enum direction { DIR_INBOUND, DIR_OUTBOUND };
 

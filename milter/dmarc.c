@@ -44,13 +44,13 @@
 
 #include "milter/dmarc.h"
 #include "milter/dns.h"
-#include "milter/eom.h"
 #include "milter/from.h"
-#include "milter/session.h"
+#include "milter/header.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
 
 #define RR_TYPE_A	1
+#define RR_TYPE_TXT	16
 
 struct dmarc_lib {
 	struct dns	*dns;
@@ -342,7 +342,7 @@ step_down(enum dmarc_policy p)
 
 /* One Author Domain. */
 static void
-check_domain(struct dmarc_lib *lib, const struct message *m,
+check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
     const char *from, unsigned sample, struct dmarc_verdict *v)
 {
 	struct dmarc_record rec;
@@ -408,14 +408,14 @@ check_domain(struct dmarc_lib *lib, const struct message *m,
 			v->policy = rec.sp;
 	}
 
-	for (size_t i = 0; i < m->ndkim && !dkim_ok; i++)
-		dkim_ok = strcmp(m->dkim[i].result, "pass") == 0 &&
-		    dmarc_aligned(lib, m->dkim[i].domain, from,
+	for (size_t i = 0; i < in->ndkim && !dkim_ok; i++)
+		dkim_ok = strcmp(in->dkim[i].result, "pass") == 0 &&
+		    dmarc_aligned(lib, in->dkim[i].domain, from,
 		    rec.adkim_strict);
-	/* MAIL FROM's result; HELO's only for the null sender (never the
-	 * HELO result standing in for MAIL FROM: CVE-2019-20790). */
-	spf = m->spf_mailfrom.checked ? &m->spf_mailfrom : &m->spf_helo;
-	spf_ok = spf->checked && spf->result == SPFR_PASS &&
+	/* The caller gives MAIL FROM's result; HELO's only for the null
+	 * sender (never HELO standing in for MAIL FROM: CVE-2019-20790). */
+	spf = in->spf;
+	spf_ok = spf != NULL && spf->checked && spf->result == SPFR_PASS &&
 	    dmarc_aligned(lib, spf->domain, from, rec.aspf_strict);
 
 	if (dkim_ok || spf_ok) {
@@ -456,22 +456,55 @@ rank(const struct dmarc_verdict *v)
 	return 0;
 }
 
+/* The From header fields: FROM_OK with the Author Domains in fr, or
+ * why there are none (*nfrom counts the fields). */
+static enum from_status
+author_domains(const struct header *hdrs, size_t nhdrs,
+    struct from_result *fr, size_t *nfrom)
+{
+	enum from_status fs = FROM_EMPTY;
+
+	*nfrom = 0;
+	for (size_t i = 0; i < nhdrs; i++) {
+		if (!header_name_is(hdrs[i].name, "From"))
+			continue;
+		if ((*nfrom)++ == 0)
+			fs = from_parse(hdrs[i].value, hdrs[i].vlen, fr);
+	}
+	return fs;
+}
+
 void
-dmarc_check(struct dmarc_lib *lib, const struct message *m, unsigned sample,
-    struct dmarc_verdict *out)
+dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs)
 {
 	struct from_result fr;
-	enum from_status fs = FROM_EMPTY;
-	size_t nfrom = 0;
+	char name[300], org[256];
+	size_t nfrom;
+
+	if (author_domains(hdrs, nhdrs, &fr, &nfrom) != FROM_OK || nfrom != 1)
+		return;
+	for (size_t i = 0; i < fr.n; i++) {
+		snprintf(name, sizeof(name), "_dmarc.%s", fr.domain[i]);
+		dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+		dmarc_org_domain(lib, fr.domain[i], org, sizeof(org));
+		if (strcmp(org, fr.domain[i]) != 0) {
+			snprintf(name, sizeof(name), "_dmarc.%s", org);
+			dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+		}
+	}
+}
+
+void
+dmarc_check(struct dmarc_lib *lib, const struct dmarc_inputs *in,
+    unsigned sample, struct dmarc_verdict *out)
+{
+	struct from_result fr;
+	enum from_status fs;
+	size_t nfrom;
 
 	memset(out, 0, sizeof(*out));
 	out->evaluated = 1;
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		if (!header_name_is(m->hdrs[i].name, "From"))
-			continue;
-		if (nfrom++ == 0)
-			fs = from_parse(m->hdrs[i].value, m->hdrs[i].vlen, &fr);
-	}
+	fs = author_domains(in->hdrs, in->nhdrs, &fr, &nfrom);
 	if (nfrom == 0) {
 		out->result = DMARC_R_NONE;
 		snprintf(out->reason, sizeof(out->reason), "%s",
@@ -497,7 +530,7 @@ dmarc_check(struct dmarc_lib *lib, const struct message *m, unsigned sample,
 			dup = strcmp(fr.domain[i], fr.domain[j]) == 0;
 		if (dup)
 			continue;
-		check_domain(lib, m, fr.domain[i], sample, &v);
+		check_domain(lib, in, fr.domain[i], sample, &v);
 		if (i == 0 || rank(&v) > rank(out))
 			*out = v;
 	}

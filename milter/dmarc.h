@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 struct dns;
-struct message;
 struct dmarc_lib;	/* one per runtime state: resolver + suffix list */
 
 enum dmarc_result {
@@ -62,10 +61,27 @@ void		 dmarc_org_domain(const struct dmarc_lib *, const char *domain,
 int		 dmarc_aligned(const struct dmarc_lib *, const char *a,
 		    const char *b, int strict);
 
-/* Evaluate a finished inbound message: its From header fields, its SPF
- * verdicts and DKIM results.  sample is 0..99, compared with pct. */
-void		 dmarc_check(struct dmarc_lib *, const struct message *,
+/* What DMARC is evaluated on: the message's header fields (for From),
+ * the SPF verdict of the identity that counts, the DKIM results. */
+struct header;
+struct spf_verdict;
+struct dkim_result;
+struct dmarc_inputs {
+	const struct header *hdrs;
+	size_t		 nhdrs;
+	const struct spf_verdict *spf;
+	const struct dkim_result *dkim;
+	size_t		 ndkim;
+};
+
+/* Evaluate.  sample is 0..99, compared with pct. */
+void		 dmarc_check(struct dmarc_lib *, const struct dmarc_inputs *,
 		    unsigned sample, struct dmarc_verdict *);
+/* Start the lookups dmarc_check() will make for these From header
+ * fields (each Author Domain's record and its organizational
+ * domain's); returns at once. */
+void		 dmarc_prefetch(struct dmarc_lib *, const struct header *hdrs,
+		    size_t nhdrs);
 
 const char	*dmarc_result_name(enum dmarc_result);
 const char	*dmarc_policy_name(enum dmarc_policy);

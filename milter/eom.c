@@ -2,21 +2,28 @@
  * NAME
  *	eom -- what to do with a message at its end, decided without I/O
  * SYNOPSIS
- *	eom_plan_build(session, cfg, &plan);
+ *	eom_plan_build(session, cfg, time(NULL), &plan);
  *	... carry out plan (callbacks.c) ...
  *	eom_log(session, &plan);
  *	eom_plan_free(&plan);
  * DESCRIPTION
- *	Collects the decisions for one message so that the milter callback
- *	only carries them out: the direction, which Authentication-Results
- *	headers carry our authserv-id (forged or stale; RFC 8601 section 5
- *	says to remove them), the value of the one header we insert on
- *	inbound mail, and the action.  Until checks are wired in, the header
- *	says "none": nothing was evaluated, and we do not pretend otherwise.
+ *	Every decision about a message is made here, in one place, without
+ *	I/O and with the clock given: the direction (decided at MAIL FROM),
+ *	which Authentication-Results headers carry our authserv-id (forged
+ *	or stale; RFC 8601 section 5 says to remove them), the value of the
+ *	one header we insert on inbound mail (the checks' entries, check.h),
+ *	and the reply:
+ *
+ *	-  a header limit passed (max_headers, max_header_bytes): 552 5.3.4;
+ *	-  a login sending as a domain sender_login_map does not give it,
+ *	   with sender_mismatch_action = reject: 553 5.7.1;
+ *	-  inbound: the policy engine (policy/policy.c) over the verdicts;
+ *	-  outbound, signing failed: sign_failure_action decides, tempfail
+ *	   (the default: a broken key is noticed before mail leaves
+ *	   unsigned) or accept.
  *	Outbound mail gets no header of ours (it would only tell receivers
- *	about our internals); it gets signatures (callbacks.c, sign.c).  When
- *	signing failed, sign_failure_action decides: tempfail (the default:
- *	a broken key is noticed before mail leaves unsigned) or accept.
+ *	about our internals); it gets signatures (callbacks.c, sign.c).
+ *	The callbacks only carry the plan out.
  *
  *	eom_log() writes the one log line per message.
  */
@@ -30,108 +37,26 @@
 #include <time.h>
 
 #include "milter/ar.h"
-#include "milter/dmarc.h"
+#include "milter/check.h"
 #include "milter/eom.h"
+#include "milter/header.h"
 #include "milter/log.h"
 #include "milter/netlist.h"
 #include "milter/state.h"
 #include "milter/sign.h"
-#include "milter/spf.h"
-#include "milter/verify.h"
 
-int
-header_name_is(const char *name, const char *want)
-{
-	size_t n = strlen(name), w = strlen(want);
-
-	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-		n--;
-	return n == w && strncasecmp(name, want, w) == 0;
-}
-
-/* The SPF result of the identity that counts: MAIL FROM, or HELO for
- * the null sender (RFC 7208 2.4), with smtp.mailfrom / smtp.helo. */
-static void
-eom_ar_spf(const struct session *s, struct ar_result *r)
-{
-	const struct message *m = &s->msg;
-	const struct spf_verdict *v = m->spf_mailfrom.checked ?
-	    &m->spf_mailfrom : &m->spf_helo;
-
-	snprintf(r->method, sizeof(r->method), "spf");
-	snprintf(r->result, sizeof(r->result), "%s",
-	    spf_result_name(v->result));
-	snprintf(r->comment, sizeof(r->comment), "%s", v->reason);
-	if (v == &m->spf_mailfrom && v->domain[0] != '\0')
-		ar_result_prop(r, "smtp", "mailfrom", v->domain);
-	else if (v == &m->spf_helo && v->domain[0] != '\0')
-		ar_result_prop(r, "smtp", "helo", v->domain);
-}
-
-/* dmarc= with header.from and, where a record applied, policy.dmarc
- * (the published p, sp or np) for readers and the policy engine. */
-static void
-eom_ar_dmarc(const struct dmarc_verdict *v, struct ar_result *r)
-{
-	snprintf(r->method, sizeof(r->method), "dmarc");
-	snprintf(r->result, sizeof(r->result), "%s",
-	    dmarc_result_name(v->result));
-	snprintf(r->comment, sizeof(r->comment), "%s", v->reason);
-	if (v->from_domain[0] != '\0')
-		ar_result_prop(r, "header", "from", v->from_domain);
-	if (dmarc_policy_name(v->policy) != NULL)
-		ar_result_prop(r, "policy", "dmarc",
-		    dmarc_policy_name(v->policy));
-}
-
-/* spf=, one dkim= result for each of the first `shown` signatures
- * (RFC 8601 2.7.1) or dkim=none, dmarc=. */
+/* The checks' entries, each listing at most `cap` signatures. */
 static int
 eom_ar_build(const struct session *s, const struct config *cfg,
-    struct eom_plan *plan, size_t shown)
+    struct eom_plan *plan, size_t cap)
 {
-	const struct message *m = &s->msg;
 	struct ar_result *res;
-	size_t n = 0;
+	size_t n;
 	int rc;
 
-	if ((res = calloc(shown + 3, sizeof(*res))) == NULL)
+	if ((res = calloc(AR_MAX_RESULTS, sizeof(*res))) == NULL)
 		return -1;
-	if (m->spf_mailfrom.checked || m->spf_helo.checked)
-		eom_ar_spf(s, &res[n++]);
-	for (size_t i = 0; i < shown; i++) {
-		const struct dkim_result *d = &m->dkim[i];
-		struct ar_result *r = &res[n++];
-		snprintf(r->method, sizeof(r->method), "dkim");
-		snprintf(r->result, sizeof(r->result), "%s", d->result);
-		/* DNSSEC status of the key record (dns_trust_anchor). */
-		snprintf(r->comment, sizeof(r->comment), "%s%s%s", d->reason,
-		    d->dnssec && d->reason[0] ? "; " : "",
-		    d->dnssec ? "key DNSSEC-validated" : "");
-		if (d->domain[0] != '\0')
-			ar_result_prop(r, "header", "d", d->domain);
-		if (d->selector[0] != '\0')
-			ar_result_prop(r, "header", "s", d->selector);
-		if (d->alg[0] != '\0')
-			ar_result_prop(r, "header", "a", d->alg);
-		if (d->b[0] != '\0')
-			ar_result_prop(r, "header", "b", d->b);
-	}
-	if (m->ndkim > shown) {
-		struct ar_result *r = &res[n++];
-		snprintf(r->method, sizeof(r->method), "dkim");
-		snprintf(r->result, sizeof(r->result), "policy");
-		snprintf(r->comment, sizeof(r->comment), "%zu more signatures "
-		    "not listed", m->ndkim - shown);
-	}
-	if (m->ndkim == 0) {
-		struct ar_result *r = &res[n++];
-		snprintf(r->method, sizeof(r->method), "dkim");
-		snprintf(r->result, sizeof(r->result), "%s",
-		    m->dkim_unverified ? "temperror" : "none");
-	}
-	if (m->dmarc.evaluated)
-		eom_ar_dmarc(&m->dmarc, &res[n++]);
+	n = checks_ar(&s->msg, cap, res, AR_MAX_RESULTS);
 	rc = ar_format(plan->ar_value, sizeof(plan->ar_value),
 	    cfg->authserv_id, res, n) < 0 ? -1 : 0;
 	free(res);
@@ -147,13 +72,10 @@ static int
 eom_ar_value(const struct session *s, const struct config *cfg,
     struct eom_plan *plan)
 {
-	size_t ndkim = s->msg.ndkim;
-	size_t shown = ndkim < AR_MAX_RESULTS - 3 ? ndkim : AR_MAX_RESULTS - 3;
-
-	for (;; shown--) {
-		if (eom_ar_build(s, cfg, plan, shown) == 0)
+	for (size_t cap = AR_MAX_RESULTS - 3;; cap--) {
+		if (eom_ar_build(s, cfg, plan, cap) == 0)
 			return 0;
-		if (shown == 0)
+		if (cap == 0)
 			return -1;
 	}
 }
@@ -176,26 +98,26 @@ domain_listed(const struct wordlist *wl, const char *domain)
 
 /* Inbound: the policy engine decides (policy/policy.c). */
 static void
-eom_policy(const struct session *s, const struct config *cfg,
+eom_policy(const struct session *s, const struct config *cfg, time_t now,
     struct eom_plan *plan)
 {
 	const struct message *m = &s->msg;
-	const struct spf_verdict *spf = m->spf_mailfrom.checked ?
-	    &m->spf_mailfrom : &m->spf_helo;
+	const struct dmarc_verdict *dmarc = &m->res.dmarc;
+	const struct spf_verdict *spf = check_spf_counting(&m->res);
 	struct policy_in in = {
 		.inbound = 1,
 		.trusted_client = s->has_addr &&
 		    netlist_match(cfg->trusted_networks,
 		    (const struct sockaddr *)&s->client_addr),
-		.allowed_from = m->dmarc.from_domain[0] != '\0' &&
+		.allowed_from = dmarc->from_domain[0] != '\0' &&
 		    domain_listed(&cfg->allow_from_domains,
-		    m->dmarc.from_domain),
-		.dmarc = &m->dmarc,
+		    dmarc->from_domain),
+		.dmarc = dmarc,
 		.spf = spf->checked ? spf->result : SPFR_NONE,
 		.spf_domain = spf->domain,
-		.override = m->dmarc.from_domain[0] != '\0' ?
-		    overrides_find(m->state->overrides, m->dmarc.from_domain,
-		    time(NULL)) : NULL,
+		.override = dmarc->from_domain[0] != '\0' ?
+		    overrides_find(m->state->overrides, dmarc->from_domain,
+		    now) : NULL,
 	};
 	struct policy_rules rules = {
 		.enforce = cfg->policy_mode == POLICY_ENFORCE,
@@ -213,15 +135,81 @@ eom_policy(const struct session *s, const struct config *cfg,
 		    in.override->date[0] ? " until=" : "", in.override->date);
 }
 
+static void
+reply(struct eom_plan *plan, enum policy_action action, const char *code,
+    const char *xcode, const char *text, const char *reason)
+{
+	plan->policy.action = action;
+	plan->policy.reason = reason;
+	snprintf(plan->policy.code, sizeof(plan->policy.code), "%s", code);
+	snprintf(plan->policy.xcode, sizeof(plan->policy.xcode), "%s", xcode);
+	snprintf(plan->policy.text, sizeof(plan->policy.text), "%s", text);
+}
+
+/* Refused before any check: a header limit, a login's sender.  1 when
+ * the plan is made. */
+static int
+eom_refusal(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	const struct message *m = &s->msg;
+	char text[160];
+
+	if (m->hdr_over == HDR_TOO_MANY || m->hdr_over == HDR_TOO_BIG) {
+		if (m->hdr_over == HDR_TOO_MANY)
+			snprintf(text, sizeof(text), "Message has more than "
+			    "%zu header fields", cfg->max_headers);
+		else
+			snprintf(text, sizeof(text), "Message header is larger "
+			    "than %zu bytes", cfg->max_header_bytes);
+		reply(plan, POLICY_REJECT, "552", "5.3.4", text,
+		    m->hdr_over == HDR_TOO_MANY ? "too_many_headers" :
+		    "header_too_big");
+		snprintf(plan->detail, sizeof(plan->detail), "%s", text);
+		return 1;
+	}
+	if (m->sender_mismatch &&
+	    cfg->sender_mismatch_action == MISMATCH_REJECT) {
+		reply(plan, POLICY_REJECT, "553", "5.7.1", "Sender address "
+		    "rejected: not owned by the authenticated user",
+		    "sender_login_map");
+		snprintf(plan->detail, sizeof(plan->detail), "login %.100s may "
+		    "not send as %.255s", m->auth_authen != NULL ?
+		    m->auth_authen : "", m->sign_domain);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+plan_start(const struct session *s, struct eom_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->dir = s->msg.dir;
+	plan->dir_why = s->msg.dir_why != NULL ? s->msg.dir_why : "external";
+}
+
 int
-eom_plan_build(const struct session *s, const struct config *cfg,
+eom_plan_refusal(const struct session *s, const struct config *cfg,
+    struct eom_plan *plan)
+{
+	plan_start(s, plan);
+	if (!eom_refusal(s, cfg, plan))
+		return 0;
+	plan->action = policy_action_name(plan->policy.action);
+	plan->reason = plan->policy.reason;
+	return 1;
+}
+
+int
+eom_plan_build(const struct session *s, const struct config *cfg, time_t now,
     struct eom_plan *plan)
 {
 	const struct message *m = &s->msg;
 	size_t occurrence = 0;
 
-	memset(plan, 0, sizeof(*plan));
-	plan->dir = direction_of(cfg, s, &plan->dir_why);
+	if (eom_plan_refusal(s, cfg, plan))
+		return 0;
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		if (!header_name_is(m->hdrs[i].name, "Authentication-Results"))
 			continue;
@@ -249,20 +237,14 @@ eom_plan_build(const struct session *s, const struct config *cfg,
 		return -1;
 	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
 	if (plan->dir == DIR_INBOUND)
-		eom_policy(s, cfg, plan);
+		eom_policy(s, cfg, now, plan);
 	else if (m->sign_error != NULL) {
 		plan->signed_by[0] = '\0';
 		plan->policy.reason = "sign_failed";
-		if (cfg->sign_failure_action == SIGN_FAIL_TEMPFAIL) {
-			plan->policy.action = POLICY_TEMPFAIL;
-			snprintf(plan->policy.code, sizeof(plan->policy.code),
-			    "451");
-			snprintf(plan->policy.xcode, sizeof(plan->policy.xcode),
-			    "4.3.0");
-			snprintf(plan->policy.text, sizeof(plan->policy.text),
+		if (cfg->sign_failure_action == SIGN_FAIL_TEMPFAIL)
+			reply(plan, POLICY_TEMPFAIL, "451", "4.3.0",
 			    "authfilter: cannot sign this message now, try "
-			    "again later");
-		}
+			    "again later", "sign_failed");
 	} else
 		plan->policy.reason = m->signer != NULL ? "signed" :
 		    "not_signed";
@@ -313,17 +295,9 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "reason", plan->reason },
 		{ "direction", direction_name(plan->dir) },
 		{ "direction_why", plan->dir_why },
-		{ "spf", m->spf_mailfrom.checked ?
-		    spf_result_name(m->spf_mailfrom.result) : NULL },
-		{ "spf_helo", m->spf_helo.checked ?
-		    spf_result_name(m->spf_helo.result) : NULL },
-		{ "dmarc", m->dmarc.evaluated ?
-		    dmarc_result_name(m->dmarc.result) : NULL },
-		{ "dmarc_from", m->dmarc.from_domain[0] ?
-		    m->dmarc.from_domain : NULL },
-		{ "dmarc_policy", dmarc_policy_name(m->dmarc.policy) },
-		{ "dmarc_disposition", m->dmarc.result == DMARC_R_FAIL ?
-		    dmarc_policy_name(m->dmarc.disposition) : NULL },
+		{ "detail", plan->detail[0] ? plan->detail : NULL },
+	};
+	struct log_field after[] = {
 		{ "sign_domain", m->sign_domain[0] ? m->sign_domain : NULL },
 		{ "dkim_signed", plan->signed_by[0] ? plan->signed_by : NULL },
 		{ "sign_skip", m->sign_skip },
@@ -336,5 +310,13 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 		{ "rcpt", m->nrcpts_kept > 0 ? m->rcpts[0] : NULL },
 		{ "ar", plan->insert_ar ? ar : NULL },
 	};
-	log_record(LOG_INFO, f, sizeof(f) / sizeof(f[0]));
+	struct log_field all[sizeof(f) / sizeof(f[0]) + 4 * CHECKS_MAX +
+	    sizeof(after) / sizeof(after[0])];
+	size_t n = sizeof(f) / sizeof(f[0]);
+
+	memcpy(all, f, sizeof(f));
+	n += checks_log(m, all + n, 4 * CHECKS_MAX);
+	memcpy(all + n, after, sizeof(after));
+	n += sizeof(after) / sizeof(after[0]);
+	log_record(LOG_INFO, all, n);
 }

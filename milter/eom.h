@@ -5,6 +5,7 @@
 #define AUTHFILTER_EOM_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "milter/config.h"
 #include "milter/direction.h"
@@ -32,15 +33,18 @@ struct eom_plan {
 	const char	*reason;
 	const char	*would_action;	/* monitor mode: what enforce does */
 	char		 override[300];	/* the policy_overrides line used */
+	char		 detail[400];	/* a refusal explained, for the log */
 };
 
-int	eom_plan_build(const struct session *, const struct config *,
+/* A refusal that needs no check (a header limit, sender_login_map): 1
+ * with the plan made, as soon as it is known; else 0.  eom_plan_build()
+ * makes the same one at end of message. */
+int	eom_plan_refusal(const struct session *, const struct config *,
 	    struct eom_plan *);
+/* now: the clock, for overrides with a date. */
+int	eom_plan_build(const struct session *, const struct config *,
+	    time_t now, struct eom_plan *);
 void	eom_plan_free(struct eom_plan *);
 void	eom_log(const struct session *, const struct eom_plan *);
-
-/* 1 when a header name as the MTA gave it is `want` (case-insensitive;
- * white space before the colon ignored, as MTAs and DKIM treat it). */
-int	header_name_is(const char *name, const char *want);
 
 #endif

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "milter/check.h"
 #include "milter/session.h"
 #include "milter/sign.h"
 #include "milter/state.h"
-#include "milter/verify.h"
 
 static pthread_mutex_t inprogress_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned inprogress;
@@ -109,8 +109,7 @@ message_end(struct session *s)
 	free(m->auth_authen);
 	signer_free(m->signer);
 	free(m->sign_error);
-	verifier_free(m->verifier);
-	free(m->dkim);
+	checks_end(m);
 	for (size_t i = 0; i < m->nrcpts_kept; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);

@@ -8,19 +8,13 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "milter/dmarc.h"
-#include "milter/spf.h"
+#include "milter/check.h"
+#include "milter/direction.h"
+#include "milter/header.h"
 
 struct af_state;
 struct signer;
-struct verifier;
-struct dkim_result;
 
-struct header {
-	char	*name;
-	char	*value;		/* as received, NUL-terminated */
-	size_t	 vlen;
-};
 
 enum hdr_status { HDR_OK, HDR_TOO_MANY, HDR_TOO_BIG, HDR_NOMEM };
 
@@ -30,6 +24,8 @@ enum hdr_status { HDR_OK, HDR_TOO_MANY, HDR_TOO_BIG, HDR_NOMEM };
 struct message {
 	int		 active;	/* between MAIL FROM and end/abort */
 	struct af_state	*state;		/* settings this message runs with */
+	enum direction	 dir;		/* decided once, at MAIL FROM */
+	const char	*dir_why;
 	char		*queue_id;
 	char		*env_from;
 	char		*auth_authen;	/* SASL login, NULL if none */
@@ -39,18 +35,17 @@ struct message {
 	struct header	*hdrs;
 	size_t		 nhdrs, cap;
 	size_t		 hdr_bytes;
+	enum hdr_status	 hdr_over;	/* a header limit passed: HDR_TOO_* */
 	unsigned long long body_bytes;
 	struct signer	*signer;	/* outbound and signing */
 	const char	*sign_skip;	/* outbound, not signed: why */
 	char		 sign_domain[256];	/* the From domain looked up */
 	char		*sign_error;	/* signing failed: what happened */
-	struct verifier	*verifier;	/* inbound: DKIM verification */
-	struct dkim_result *dkim;	/* inbound: its results */
-	size_t		 ndkim;
-	int		 dkim_unverified;	/* the verifier could not run */
-	struct spf_verdict spf_mailfrom;	/* inbound: MAIL FROM identity */
-	struct spf_verdict spf_helo;		/* inbound: HELO identity */
-	struct dmarc_verdict dmarc;		/* inbound */
+	int		 sender_mismatch;	/* login may not use the From */
+	/* Inbound: the checks (check.h), their states and results. */
+	int		 checked;
+	void		*cstate[CHECKS_MAX];
+	struct check_results res;
 };
 
 struct session {

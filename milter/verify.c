@@ -134,7 +134,10 @@ struct verify_lib *
 verify_lib_new(struct dns *d, unsigned max_sigs, char *err, size_t errsz)
 {
 	struct verify_lib *vl = calloc(1, sizeof(*vl));
-	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
+	/* DELAYSIGPROC: keys are fetched at end of message, where the
+	 * message's DNS budget applies, not at end of headers in the
+	 * connection's thread (check_dkim.c has started the lookups). */
+	unsigned int flags = DKIM_LIBFLAGS_FIXCRLF | DKIM_LIBFLAGS_DELAYSIGPROC;
 	/* RFC 8301 3.2: verifiers must not accept RSA keys < 1024 bits. */
 	unsigned int minbits = 1024;
 

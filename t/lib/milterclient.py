@@ -46,6 +46,7 @@ class Milter:
     def __init__(self, host, port, timeout=20.0, leadspc=True, noreply=False):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.mods = []
+        self.progress = 0          # SMFIR_PROGRESS seen at the last EOM
         actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST
         proto = SMFIP_HDR_LEADSPC if leadspc else 0
         if noreply:
@@ -91,6 +92,7 @@ class Milter:
                 self.mods.append((code, data))
                 continue
             if code == b"p":            # progress
+                self.progress += 1
                 continue
             if code == REPLYCODE:
                 reply_text = data.rstrip(b"\0").decode("latin-1")
@@ -146,6 +148,7 @@ class Milter:
         if macros:
             self.macros(b"E", macros)
         self.mods = []
+        self.progress = 0
         self._send(b"E")
         return self._final()
 

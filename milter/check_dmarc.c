@@ -1,0 +1,100 @@
+/*
+ * NAME
+ *	check_dmarc -- DMARC (RFC 7489) as a check, over SPF's and DKIM's
+ * DESCRIPTION
+ *	At end of headers the policy records of the Author Domains (and of
+ *	their organizational domains) are fetched at once.  At end of
+ *	message DMARC is evaluated (dmarc.c) on the From header fields, the
+ *	SPF verdict of the identity that counts and the DKIM results, all
+ *	given as inputs.  pct= sampling takes a fair number 0..99.
+ */
+#include "buildconf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "milter/ar.h"
+#include "milter/check.h"
+#include "milter/log.h"
+#include "milter/session.h"
+#include "milter/state.h"
+
+static void
+dmarc_eoh(void *cs, const struct check_in *in)
+{
+	(void)cs;
+	dmarc_prefetch(in->st->dmarc, in->m->hdrs, in->m->nhdrs);
+}
+
+static int
+dmarc_finish(void *cs, const struct check_in *in, struct check_results *r)
+{
+	unsigned char rnd[2] = { 0, 0 };
+	struct dmarc_inputs di = {
+		.hdrs = in->m->hdrs,
+		.nhdrs = in->m->nhdrs,
+		.spf = check_spf_counting(r),
+		.dkim = r->dkim,
+		.ndkim = r->ndkim,
+	};
+
+	(void)cs;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd[0] = rnd[1] = 0;	/* sampled: the published policy */
+	dmarc_check(in->st->dmarc, &di, (unsigned)((rnd[0] << 8) | rnd[1]) %
+	    100, &r->dmarc);
+	return 0;
+}
+
+/* dmarc= with header.from and, where a record applied, policy.dmarc
+ * (the published p, sp or np) for readers and the policy engine. */
+static size_t
+dmarc_ar(const void *cs, const struct check_results *res, size_t cap,
+    struct ar_result *out, size_t room)
+{
+	const struct dmarc_verdict *v = &res->dmarc;
+
+	(void)cs;
+	(void)cap;
+	if (!v->evaluated || room == 0)
+		return 0;
+	snprintf(out->method, sizeof(out->method), "dmarc");
+	snprintf(out->result, sizeof(out->result), "%s",
+	    dmarc_result_name(v->result));
+	snprintf(out->comment, sizeof(out->comment), "%s", v->reason);
+	if (v->from_domain[0] != '\0')
+		ar_result_prop(out, "header", "from", v->from_domain);
+	if (dmarc_policy_name(v->policy) != NULL)
+		ar_result_prop(out, "policy", "dmarc",
+		    dmarc_policy_name(v->policy));
+	return 1;
+}
+
+static size_t
+dmarc_log(const void *cs, const struct check_results *r,
+    struct log_field *out, size_t room)
+{
+	const struct dmarc_verdict *v = &r->dmarc;
+	struct log_field f[] = {
+		{ "dmarc", v->evaluated ? dmarc_result_name(v->result) : NULL },
+		{ "dmarc_from", v->from_domain[0] ? v->from_domain : NULL },
+		{ "dmarc_policy", dmarc_policy_name(v->policy) },
+		{ "dmarc_disposition", v->result == DMARC_R_FAIL ?
+		    dmarc_policy_name(v->disposition) : NULL },
+	};
+
+	(void)cs;
+	if (room < sizeof(f) / sizeof(f[0]))
+		return 0;
+	memcpy(out, f, sizeof(f));
+	return sizeof(f) / sizeof(f[0]);
+}
+
+const struct check check_dmarc = {
+	.name = "dmarc",
+	.eoh = dmarc_eoh,
+	.finish = dmarc_finish,
+	.ar = dmarc_ar,
+	.log = dmarc_log,
+};
