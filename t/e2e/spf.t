@@ -40,6 +40,12 @@ recs = [
     '5.3.2.1.in-addr.arpa. PTR bad.refused.example.',
     '5.3.2.1.in-addr.arpa. PTR mx.ptrhost.example.',
     'mx.ptrhost.example. A 1.2.3.5',
+    'lan.example. TXT "v=spf1 ptr -all"',
+    '5.1.168.192.in-addr.arpa. PTR mx.lan.example.',
+    'mx.lan.example. A 192.168.1.5',
+    '5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. '
+    'PTR mx6.lan.example.',
+    'mx6.lan.example. AAAA 2001:db8::5',
 ]
 recs += ['h%d.example. A 198.51.100.%d' % (i, i) for i in range(1, 11)]
 h.start_dns(recs, ['local-zone: "refused.example." refuse',
@@ -104,6 +110,14 @@ case("a@ptrfail.example", "spf=pass smtp.mailfrom=ptrfail.example",
 case("a@ptrhost.example", "spf=pass smtp.mailfrom=ptrhost.example",
      "address lookup of one PTR name REFUSED: that name skipped, the "
      "other validates", ip="1.2.3.5")
+# PTR records of private and documentation address space come from
+# dns_resolver, not from libunbound's built-in empty zones (RFC 6303).
+case("a@lan.example", "spf=pass smtp.mailfrom=lan.example",
+     "ptr: a PTR record in 168.192.in-addr.arpa is asked for",
+     ip="192.168.1.5")
+case("a@lan.example", "spf=pass smtp.mailfrom=lan.example",
+     "ptr: a PTR record in 8.b.d.0.1.0.0.2.ip6.arpa is asked for",
+     ip="2001:db8::5")
 # S5: null sender -> HELO identity
 case("", "spf=pass smtp.helo=helo.example", "null sender: HELO checked (S5)",
      helo="helo.example")
