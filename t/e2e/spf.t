@@ -46,6 +46,8 @@ recs = [
     '5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. '
     'PTR mx6.lan.example.',
     'mx6.lan.example. AAAA 2001:db8::5',
+    'strict.example. TXT "v=spf1 ip4:192.0.2.1 a:museum -all"',
+    'incstrict.example. TXT "v=spf1 include:strict.example -all"',
 ]
 recs += ['h%d.example. A 198.51.100.%d' % (i, i) for i in range(1, 11)]
 h.start_dns(recs, ['local-zone: "refused.example." refuse',
@@ -96,6 +98,16 @@ case("%s@macro.example" % ("y" * 200), "spf=fail smtp.mailfrom=macro.example",
      "a 200-octet local part: evaluated, no crash (S4)")
 case("a@macro.example", "spf=fail smtp.mailfrom=macro.example",
      "%{ir}.%{v}.%{h} with an IPv6 client (S4)", ip="2001:db8::1")
+# RFC 7208 4.6: a record the grammar refuses is permerror, whatever
+# libspf2 would make of it (here: pass on the ip4: before the bad term);
+# the comment says which record, which term and why.
+case("a@strict.example", "spf=permerror smtp.mailfrom=strict.example",
+     "record with a domain-spec without top label: permerror")
+case("a@incstrict.example", "spf=permerror smtp.mailfrom=incstrict.example",
+     "... also when include:d")
+why = "(strict.example: 'a:museum': domain-spec without a top label)"
+t.ok(af.log_text().count(why) == 2, "the AR comment names record, term "
+     "and reason", "no %r in the log" % why)
 # DNS failure
 case("a@brokendns.example", "spf=temperror smtp.mailfrom=brokendns.example",
      "REFUSED on a lookup: temperror")
