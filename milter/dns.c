@@ -539,6 +539,13 @@ start_pump(struct dns *d)
  */
 static pthread_mutex_t ub_global = PTHREAD_MUTEX_INITIALIZER;
 
+/* Reverse zones of the documentation prefixes (RFC 5737, RFC 3849)
+ * that libunbound answers itself. */
+static const char *const doc_reverse[] = {
+	"2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
+	"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+};
+
 struct dns *
 dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
     const char *trust_anchor, char *err, size_t errsz)
@@ -589,6 +596,16 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 		dns_free(d);
 		return NULL;
 	}
+	/* Private address space (RFC 1918, ULA, link-local): its reverse
+	 * zones are the forwarder's to answer, not libunbound's (it would
+	 * say NXDOMAIN itself, RFC 6303), so a site's own PTR records, as
+	 * SPF's ptr and %{p} ask for, are seen. */
+	if ((rc = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes")) != 0 ||
+	    (rc = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes")) != 0) {
+		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
+		dns_free(d);
+		return NULL;
+	}
 	/* Resends of a query that got no answer (unbound's
 	 * outbound-msg-retry); dns_timeout still bounds the whole query. */
 	snprintf(num, sizeof(num), "%u", retries);
@@ -608,6 +625,11 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 	 * ours), under the lock: see ub_global. */
 	pthread_mutex_lock(&ub_global);
 	rc = ub_ctx_data_remove(d->ctx, "authfilter.invalid.");
+	/* The documentation prefixes' reverse zones likewise (no
+	 * unblock-lan-zones for them): a test server may serve them. */
+	for (size_t i = 0; rc == 0 && i < sizeof(doc_reverse) /
+	    sizeof(doc_reverse[0]); i++)
+		rc = ub_ctx_zone_remove(d->ctx, doc_reverse[i]);
 	pthread_mutex_unlock(&ub_global);
 	if (rc != 0) {
 		snprintf(err, errsz, "DNS resolver setup%s%s: %s",

@@ -40,6 +40,14 @@ recs = [
     '5.3.2.1.in-addr.arpa. PTR bad.refused.example.',
     '5.3.2.1.in-addr.arpa. PTR mx.ptrhost.example.',
     'mx.ptrhost.example. A 1.2.3.5',
+    'lan.example. TXT "v=spf1 ptr -all"',
+    '5.1.168.192.in-addr.arpa. PTR mx.lan.example.',
+    'mx.lan.example. A 192.168.1.5',
+    '5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. '
+    'PTR mx6.lan.example.',
+    'mx6.lan.example. AAAA 2001:db8::5',
+    'strict.example. TXT "v=spf1 ip4:192.0.2.1 a:museum -all"',
+    'incstrict.example. TXT "v=spf1 include:strict.example -all"',
 ]
 recs += ['h%d.example. A 198.51.100.%d' % (i, i) for i in range(1, 11)]
 h.start_dns(recs, ['local-zone: "refused.example." refuse',
@@ -90,6 +98,16 @@ case("%s@macro.example" % ("y" * 200), "spf=fail smtp.mailfrom=macro.example",
      "a 200-octet local part: evaluated, no crash (S4)")
 case("a@macro.example", "spf=fail smtp.mailfrom=macro.example",
      "%{ir}.%{v}.%{h} with an IPv6 client (S4)", ip="2001:db8::1")
+# RFC 7208 4.6: a record the grammar refuses is permerror, whatever
+# libspf2 would make of it (here: pass on the ip4: before the bad term);
+# the comment says which record, which term and why.
+case("a@strict.example", "spf=permerror smtp.mailfrom=strict.example",
+     "record with a domain-spec without top label: permerror")
+case("a@incstrict.example", "spf=permerror smtp.mailfrom=incstrict.example",
+     "... also when include:d")
+why = "(strict.example: 'a:museum': domain-spec without a top label)"
+t.ok(af.log_text().count(why) == 2, "the AR comment names record, term "
+     "and reason", "no %r in the log" % why)
 # DNS failure
 case("a@brokendns.example", "spf=temperror smtp.mailfrom=brokendns.example",
      "REFUSED on a lookup: temperror")
@@ -104,6 +122,14 @@ case("a@ptrfail.example", "spf=pass smtp.mailfrom=ptrfail.example",
 case("a@ptrhost.example", "spf=pass smtp.mailfrom=ptrhost.example",
      "address lookup of one PTR name REFUSED: that name skipped, the "
      "other validates", ip="1.2.3.5")
+# PTR records of private and documentation address space come from
+# dns_resolver, not from libunbound's built-in empty zones (RFC 6303).
+case("a@lan.example", "spf=pass smtp.mailfrom=lan.example",
+     "ptr: a PTR record in 168.192.in-addr.arpa is asked for",
+     ip="192.168.1.5")
+case("a@lan.example", "spf=pass smtp.mailfrom=lan.example",
+     "ptr: a PTR record in 8.b.d.0.1.0.0.2.ip6.arpa is asked for",
+     ip="2001:db8::5")
 # S5: null sender -> HELO identity
 case("", "spf=pass smtp.helo=helo.example", "null sender: HELO checked (S5)",
      helo="helo.example")
