@@ -14,32 +14,17 @@ and DMARC, and measures from end of message to the verdict:
     0.9 s late, dns_timeout 1 s: bounded by dns_message_budget.
 Each row: the median of RUNS runs, and the queries the forwarder saw.
 """
-import base64
-import os
 import statistics
-import subprocess
 import time
 
 import dkim
 
 from dnsdelay import DelayingForwarder
+from harness import txt_record as _txt
 from milterclient import Milter
 
 RUNS = 5
 CLIENT_IP = "198.51.100.25"
-
-
-def make_key():
-    pem = subprocess.run(["openssl", "genrsa", "-traditional", "2048"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "rsa", "-pubout", "-outform", "DER"],
-                         input=pem, capture_output=True, check=True).stdout
-    return pem, base64.b64encode(der).decode()
-
-
-def _txt(name, value):
-    parts = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
-    return "%s 300 IN TXT %s" % (name, parts)
 
 
 def records(pub):

@@ -4,34 +4,21 @@
 # through its organizational domain; then, through the milter protocol,
 # the inputs behind OpenDMARC's CVEs (bad-input D3) and From ambiguity
 # (F1): each gets the RFC's verdict and the daemon stays up.
-import base64
 import os
 import re
-import subprocess
 import sys
 
 import dkim
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import Harness, ar_parse, milter_ar  # noqa: E402
+from harness import Harness, ar_parse, milter_ar, rsa_key, txt_record as txt  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
 h = Harness(t)
 
 
-def run(*cmd, inp=None):
-    return subprocess.run(cmd, input=inp, capture_output=True, check=True).stdout
-
-
-key = run("openssl", "genrsa", "-traditional", "2048")
-pub = base64.b64encode(run("openssl", "rsa", "-pubout", "-outform", "DER",
-                           inp=key)).decode()
-
-
-def txt(name, value):
-    parts = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
-    return "%s. 300 IN TXT %s" % (name, parts)
+key, pub = rsa_key()
 
 
 h.start_dns([

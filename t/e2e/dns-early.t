@@ -10,14 +10,13 @@
 #    dns_message_budget (2 s here, dns_timeout 10 s), gives temperror,
 #    and meanwhile tells the MTA it is alive (SMFIR_PROGRESS).
 import os
-import subprocess
 import sys
 
 import dkim
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from dnsdelay import DelayingForwarder  # noqa: E402
-from harness import Harness, wait_for  # noqa: E402
+from harness import Harness, rsa_key, txt_record as txt, wait_for  # noqa: E402
 from milterclient import Milter, CONTINUE  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -25,20 +24,7 @@ t = Tap()
 h = Harness(t)
 
 
-def run(*cmd, inp=None):
-    return subprocess.run(cmd, input=inp, capture_output=True, check=True).stdout
-
-
-key = run("openssl", "genrsa", "-traditional", "2048")
-pub = run("openssl", "rsa", "-pubout", "-outform", "DER", inp=key)
-p = __import__("base64").b64encode(pub).decode()
-
-
-def txt(name, value):
-    parts = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
-    return "%s 300 IN TXT %s" % (name, parts)
-
-
+key, p = rsa_key()
 h.start_dns([
     txt("sender.example.", "v=spf1 include:_spf.sender.example -all"),
     txt("_spf.sender.example.", "v=spf1 ip4:192.0.2.1 -all"),
@@ -72,6 +58,14 @@ def open_message(af, dom):
     return m, body
 
 
+def finish(m, body):
+    """Body and end of message: (reply code, our AR header or "")."""
+    m.body(body)
+    code, _ = m.eom()
+    ar = [v for i, n, v in m.inserted_headers() if n == "Authentication-Results"]
+    return code, ar[0] if ar else ""
+
+
 # 1. Lookups before end of message.
 fwd = DelayingForwarder(h.dns_port, delay=0.1)
 af = h.start_authfilter({"dns_resolver": "127.0.0.1@%d" % fwd.port})
@@ -82,10 +76,7 @@ for name in wanted:
     t.ok(wait_for(lambda: fwd.seen(name) > 0, timeout=10),
          "asked for %s TXT before end of message" % name,
          "queries: %r" % fwd.queries)
-m.body(body)
-code, _ = m.eom()
-ar = [v for i, n, v in m.inserted_headers() if n == "Authentication-Results"]
-ar = ar[0] if ar else ""
+code, ar = finish(m, body)
 t.ok(code == CONTINUE, "accepted", repr(code))
 t.like(ar, "spf=pass smtp.mailfrom=sender.example", "SPF pass through the include")
 t.like(ar, "dkim=pass header.d=sender.example", "DKIM pass")
@@ -103,10 +94,7 @@ af = h.start_authfilter({"dns_resolver": "127.0.0.1@%d" % fwd.port,
                          "dns_timeout": "10s", "dns_message_budget": "2s"},
                         name="budget")
 m, body = open_message(af, "slow.example")
-m.body(body)
-code, _ = m.eom()
-ar = [v for i, n, v in m.inserted_headers() if n == "Authentication-Results"]
-ar = ar[0] if ar else ""
+code, ar = finish(m, body)
 t.ok(code == CONTINUE, "a verdict, not a hung session", repr(code))
 t.like(ar, "spf=temperror", "SPF: temperror when the budget is used up")
 t.like(ar, "dkim=temperror", "DKIM: temperror")

@@ -569,6 +569,22 @@ def ar_parse(value):
     return out.stdout.splitlines()
 
 
+def txt_record(name, value, ttl=300):
+    """A zone line for a TXT record, the value split into 255-byte strings."""
+    parts = " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
+    return "%s. %d IN TXT %s" % (name.rstrip("."), ttl, parts)
+
+
+def rsa_key(bits=2048):
+    """A new RSA key: (PEM, the base64 public key for a DKIM record's p=)."""
+    import base64
+    pem = subprocess.run(["openssl", "genrsa", "-traditional", str(bits)],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "rsa", "-pubout", "-outform", "DER"],
+                         input=pem, capture_output=True, check=True).stdout
+    return pem, base64.b64encode(der).decode()
+
+
 def milter_ar(port, ip, helo, mailfrom, headers=None, body=b"hi\r\n"):
     """One inbound message through the milter protocol; the parsed results
     of the Authentication-Results header it got (without the authserv-id
