@@ -6,6 +6,7 @@
 # Then manual retire/revoke/remove refuse unsafe moves, two rotations
 # cannot run at once, and a crash after any write leaves a store the
 # daemon loads and the next run finishes.
+import calendar
 import fcntl
 import glob
 import os
@@ -16,7 +17,7 @@ import time
 
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import AUTHFILTER, AUTHFILTER_KEYS, Harness  # noqa: E402
+from harness import AUTHFILTER, AUTHFILTER_KEYS, Harness, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -39,6 +40,22 @@ def zone_rr(out, ttl=1):
     return "%s %d IN TXT %s" % (m.group(1), ttl, m.group(2)) if m else None
 
 
+def state_time(sel, field):
+    """A time in the key's state file (epoch seconds; "ttl" as is)."""
+    with open(os.path.join(kd, "example.org", sel + ".state")) as f:
+        st = dict(line.split(" = ", 1) for line in f.read().splitlines()
+                  if " = " in line)
+    if field == "ttl":
+        return int(st[field])
+    return calendar.timegm(time.strptime(st[field], "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def wait_until(when):
+    """Wait until the clock reaches when (epoch seconds), a time the store
+    names: authfilter-keys compares whole seconds of time()."""
+    return wait_for(lambda: time.time() >= when, timeout=60, step=0.1)
+
+
 def selector_of(out, word):
     m = re.search(r"^(?:created )?example\.org (\S+)%s" % word, out, re.M)
     return m.group(1) if m else None
@@ -55,7 +72,8 @@ af = h.start_authfilter(base)
 sink = h.start_sink()
 smtp = h.start_postfix(af.port, sink)
 
-results = []          # (selector, verified) per delivered message
+results = []          # (selector, verified, subject) per delivered message
+accepted = []         # subjects Postfix accepted (250)
 stop = threading.Event()
 lock = threading.Lock()
 
@@ -64,9 +82,19 @@ def sender():
     n = 0
     while not stop.is_set():
         n += 1
-        h.send(smtp, "From: <a@example.org>\r\nSubject: rot-%d\r\n\r\nx\r\n" % n,
-               sender="a@example.org", source="127.0.0.1")
-        time.sleep(0.2)
+        code, _ = h.send(smtp, "From: <a@example.org>\r\nSubject: rot-%d\r\n"
+                         "\r\nx\r\n" % n, sender="a@example.org",
+                         source="127.0.0.1")
+        if code == 250:
+            with lock:
+                accepted.append("rot-%d" % n)
+        time.sleep(0.2)     # a pace, not a wait
+
+
+def all_checked(subjects):
+    """Every one of subjects was delivered and verified."""
+    with lock:
+        return set(subjects) <= {subj for _, _, subj in results}
 
 
 def checker():
@@ -107,7 +135,8 @@ threads = [threading.Thread(target=sender, daemon=True),
            threading.Thread(target=checker, daemon=True)]
 for th in threads:
     th.start()
-time.sleep(1)
+t.ok(wait_for(lambda: results, timeout=60), "mail flows: a message delivered "
+     "and verified")
 
 
 def rotate(*extra):
@@ -127,31 +156,41 @@ h.dns_set(rr2)
 rc, out, err = rotate()
 t.ok(rc == 4 and "DNS serves the record" in out,
      "rotate: record seen, waits for its TTL (exit 4)", out + err)
-time.sleep(1.5)
+wait_until(state_time(sel2, "published") + state_time(sel2, "ttl"))
 rc, out, err = rotate()
 t.ok(rc == 3 and "%s is active" % sel2 in out and "%s is retiring" % sel1 in out,
      "rotate after the TTL: new key active, old one retiring", out + err)
 t.like(out, "told authfilter", "the daemon was told to reload")
-retired_at = time.monotonic()
-time.sleep(2)
 rc, out, err = rotate()
 t.ok(rc == 0, "within grace: nothing to do", out + err)
-time.sleep(max(0, retired_at + GRACE + 1 - time.monotonic()))
+t.ok(wait_for(lambda: any(s == sel2 for s, _, _ in results), timeout=60),
+     "the daemon signs with the new key")
+wait_until(state_time(sel1, "retired") + GRACE)
 rc, out, err = rotate()
 t.ok(rc == 3 and "%s is revoked" % sel1 in out, "grace over: old key revoked",
      out + err)
 revoked_rr = zone_rr(out)
 t.ok(revoked_rr is not None and revoked_rr.endswith('"v=DKIM1; k=rsa; p="'),
      "the revocation record has an empty p=", revoked_rr)
-time.sleep(1)          # mail signed with the old key is delivered by now
+# Mail signed with the old key (all accepted long ago) is delivered and
+# verified before DNS stops serving that key.
+with lock:
+    sent = list(accepted)
+t.ok(wait_for(lambda: all_checked(sent), timeout=60),
+     "the %d messages accepted so far are delivered" % len(sent))
 if revoked_rr:
     h.dns_set(revoked_rr)
-time.sleep(3)
+wait_until(state_time(sel1, "revoked") + 3)       # --remove-after 3s
 rc, out, err = rotate()
 t.ok(rc == 3 and "%s removed" % sel1 in out, "then removed from the store",
      out + err)
 h.dns_remove("%s._domainkey.example.org" % sel1)
-time.sleep(1)
+# Mail still flows and verifies once the old record is gone.
+with lock:
+    before = len(accepted)
+t.ok(wait_for(lambda: len(accepted) > before and
+              all_checked(accepted[before:before + 1]), timeout=60),
+     "a message sent after the old record is gone is delivered")
 stop.set()
 for th in threads:
     th.join()
@@ -199,13 +238,30 @@ for step in (("retire", "--force"), ("revoke", "--force"), ("remove",)):
 
 # ---- a stale pid file names another process: it is not signalled ----
 saved = open(pidf).read() if os.path.exists(pidf) else None
-other = subprocess.Popen(["sleep", "60"])
+# The other process blocks every signal: one sent to it stays pending, to
+# be seen in /proc at once, without waiting for it to act.
+other = subprocess.Popen([sys.executable, "-c",
+                          "import signal, sys, time\n"
+                          "signal.pthread_sigmask(signal.SIG_BLOCK, "
+                          "signal.valid_signals())\n"
+                          "print('ready', flush=True)\n"
+                          "time.sleep(60)\n"], stdout=subprocess.PIPE)
+other.stdout.readline()
+
+
+def pending_signals(pid):
+    with open("/proc/%d/status" % pid) as f:
+        st = f.read()
+    return sum(int(re.search(r"^%s:\s*(\S+)" % k, st, re.M).group(1), 16)
+               for k in ("SigPnd", "ShdPnd"))
+
+
 with open(pidf, "w") as f:
     f.write("%d\n" % other.pid)
 h.keys(kconf, "new", "example.org", "--selector", "stale")
 rc, out, err = h.keys(kconf, "activate", "example.org", "stale", "--force")
-time.sleep(0.3)
-t.ok(rc == 0 and "names no running authfilter" in out and other.poll() is None,
+t.ok(rc == 0 and "names no running authfilter" in out and
+     pending_signals(other.pid) == 0 and other.poll() is None,
      "stale pid file: the process it names is left alone, the admin is told",
      out + err)
 other.kill()
@@ -245,7 +301,7 @@ for crash in (1, 2, 3):
     sel = selector_of(out, " \\(")
     h.dns_set(zone_rr(out))
     rotate()
-    time.sleep(1.2)
+    wait_until(state_time(sel, "published") + state_time(sel, "ttl"))
     env = dict(os.environ, AF_KEYS_CRASH_AFTER=str(crash))
     r = subprocess.run([AUTHFILTER_KEYS, "-c", kconf] + ROT,
                        capture_output=True, text=True, env=env)

@@ -162,16 +162,23 @@ class Harness:
             f.write("\n".join(lines) + "\n")
         return conf
 
-    def start_dns(self, records, extra=(), control=False):
+    def start_dns(self, records, extra=(), control=False, port=None,
+                  log_queries=False):
         """extra: more unbound server: lines, e.g. 'local-zone: "x." refuse'
         for a zone whose queries get REFUSED.  control: records can be
-        changed later with dns_set() / dns_remove()."""
-        port = free_port()
+        changed later with dns_set() / dns_remove().  port: a given one
+        (default: a free one).  log_queries: every query the server gets
+        is logged, for dns_queries()."""
+        port = port or free_port()
         self.dns_runs = getattr(self, "dns_runs", 0) + 1
         d = os.path.join(self.tmp, "dns" if self.dns_runs == 1 else
                          "dns%d" % self.dns_runs)
         os.mkdir(d)
         self.dns_records = list(records)
+        self.dns_query_log = os.path.join(d, "queries.log")
+        if log_queries:
+            extra = list(extra) + ["log-queries: yes",
+                                   'logfile: "%s"' % self.dns_query_log]
         ctl = os.path.join(d, "control.sock") if control else None
         conf = self.unbound_conf(d, port, records, extra, ctl)
         self.dns_conf = conf
@@ -194,6 +201,16 @@ class Harness:
         self.dns_port = port
         self.dns_proc = proc
         return port
+
+    def dns_queries(self, name, rrtype="TXT"):
+        """How many queries for name (and type) the server of the last
+        start_dns(log_queries=True) got; unbound writes each line at once."""
+        try:
+            with open(self.dns_query_log, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return 0
+        return text.count(" %s. %s IN\n" % (name.rstrip("."), rrtype))
 
     def _unbound_control(self, *args):
         r = subprocess.run(["unbound-control", "-c", self.dns_conf] +
@@ -237,8 +254,11 @@ class Harness:
         os.chmod(path, 0o644)
         return path
 
-    def start_authfilter(self, settings=None, name="authfilter", nofile=None):
-        """nofile: the daemon's limit of open files (soft and hard)."""
+    def start_authfilter(self, settings=None, name="authfilter", nofile=None,
+                         env=None):
+        """nofile: the daemon's limit of open files (soft and hard).
+        env: more environment, e.g. LD_PRELOAD of a tracing library
+        (ASan is then told not to insist on coming first)."""
         port = free_port()
         conf = {
             "milter_socket": "inet:%d@127.0.0.1" % port,
@@ -263,8 +283,13 @@ class Harness:
 
             def limit():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        full_env = self.san_env()
+        if env:
+            full_env.update(env)
+            if "LD_PRELOAD" in env:
+                full_env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
         proc = subprocess.Popen([AUTHFILTER, "-f", "-c", path], stdout=logf,
-                                stderr=subprocess.STDOUT, env=self.san_env(),
+                                stderr=subprocess.STDOUT, env=full_env,
                                 preexec_fn=limit)
         self.procs.append((name, proc))
         d = Daemon(proc, port, path, log)
