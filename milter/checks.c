@@ -16,6 +16,10 @@
  *	its place in the list is the order in which it runs, writes its
  *	Authentication-Results entries and its log fields.  A check reads
  *	the results of the checks before it: DMARC follows SPF and DKIM.
+ *
+ *	The lookups a message's checks start are held for it (dns_hold):
+ *	at end of message each name is asked at most once per message,
+ *	whatever the cache keeps.
  */
 #include "buildconf.h"
 
@@ -24,6 +28,7 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
+#include "milter/dns.h"
 #include "milter/log.h"
 #include "milter/session.h"
 
@@ -49,6 +54,7 @@ checks_begin(struct message *m)
 			checks_end(m);
 			return -1;
 		}
+	m->dnshold = dns_hold_new();	/* or none: only more queries */
 	m->checked = 1;
 	return 0;
 }
@@ -56,17 +62,21 @@ checks_begin(struct message *m)
 void
 checks_mail(struct message *m, const struct check_in *in)
 {
+	dns_hold_enter(m->dnshold);
 	for (size_t i = 0; m->checked && i < checks_count; i++)
 		if (checks[i]->mail != NULL)
 			checks[i]->mail(m->cstate[i], in);
+	dns_hold_leave();
 }
 
 void
 checks_eoh(struct message *m, const struct check_in *in)
 {
+	dns_hold_enter(m->dnshold);
 	for (size_t i = 0; m->checked && i < checks_count; i++)
 		if (checks[i]->eoh != NULL)
 			checks[i]->eoh(m->cstate[i], in);
+	dns_hold_leave();
 }
 
 void
@@ -80,11 +90,15 @@ checks_body(struct message *m, const unsigned char *chunk, size_t len)
 int
 checks_finish(struct message *m, const struct check_in *in)
 {
-	for (size_t i = 0; m->checked && i < checks_count; i++)
+	int rc = 0;
+
+	dns_hold_enter(m->dnshold);
+	for (size_t i = 0; m->checked && rc == 0 && i < checks_count; i++)
 		if (checks[i]->finish != NULL &&
 		    checks[i]->finish(m->cstate[i], in, &m->res) != 0)
-			return -1;
-	return 0;
+			rc = -1;
+	dns_hold_leave();
+	return rc;
 }
 
 size_t
@@ -121,6 +135,8 @@ checks_end(struct message *m)
 		free(m->cstate[i]);
 		m->cstate[i] = NULL;
 	}
+	dns_hold_free(m->dnshold);
+	m->dnshold = NULL;
 	memset(&m->res, 0, sizeof(m->res));
 	m->checked = 0;
 }

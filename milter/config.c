@@ -74,6 +74,9 @@ static const struct setting settings[] = {
 	{ "submission_daemons", "", K_WORDLIST, F(submission_daemons), 0, 0 , NULL },
 	{ "policy_mode", "monitor", K_ENUM, F(policy_mode), 0, 0, policy_modes },
 	{ "log_format", "syslog", K_ENUM, F(log_format), 0, 0, log_formats },
+	/* One line per DNS query that reaches libunbound, for tracing a
+	 * verdict; off: a busy server asks thousands an hour. */
+	{ "log_dns", "no", K_ENUM, F(log_dns), 0, 0, yes_no },
 	{ "user", "", K_USER, F(user), 0, 0 , NULL },
 	{ "pid_file", "", K_ABSPATH_OR_EMPTY, F(pid_file), 0, 0 , NULL },
 	/* RFC 5322 sets no limit; 1000 headers is far above real mail. */

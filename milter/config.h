@@ -62,6 +62,7 @@ struct config {
 	enum spf_fail_action spf_fail_action;	/* SPF fail, no DMARC */
 	enum temperror_action temperror_action;	/* DMARC temperror */
 	int		 quarantine_tag;	/* held mail gets the header */
+	int		 log_dns;		/* log every query sent */
 	struct netlist	*trusted_networks;	/* no enforcement */
 	struct wordlist	 allow_from_domains;	/* no enforcement */
 	char		*policy_overrides;	/* "" = none */

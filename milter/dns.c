@@ -59,6 +59,7 @@
 #include "milter/dns_answer.h"
 #include "milter/dns_internal.h"
 #include "milter/hash.h"
+#include "milter/log.h"
 
 /* DNS types and classes (RFC 1035) */
 #define RR_CLASS_IN	1
@@ -103,7 +104,20 @@ struct dns {
 	int		 pump_running;
 	int		 wake[2];	/* stop the pump */
 	unsigned long	 queries;	/* sent to libunbound */
+	int		 trace;		/* log_dns: log each of them */
 };
+
+/* The queries a message started (dns_prefetch() while it was entered):
+ * their outcome, answer or failure, stays the message's to use even
+ * when the cache keeps nothing (TTL 0, errors, a timeout). */
+#define HOLD_MAX	64
+struct dns_hold {
+	struct dns	*d;
+	size_t		 n;
+	struct flight	*f[HOLD_MAX];
+};
+
+static _Thread_local struct dns_hold *cur_hold;
 
 /* The waiting budget of the message this thread works on. */
 static _Thread_local struct {
@@ -141,6 +155,70 @@ int
 dns_budget_spent(void)
 {
 	return budget.deadline_ms != 0 && now_ms() >= budget.deadline_ms;
+}
+
+static void flight_maybe_free(struct flight *);
+
+struct dns_hold *
+dns_hold_new(void)
+{
+	return calloc(1, sizeof(struct dns_hold));
+}
+
+void
+dns_hold_free(struct dns_hold *h)
+{
+	if (h == NULL)
+		return;
+	if (h->d != NULL) {
+		pthread_mutex_lock(&h->d->lock);
+		for (size_t i = 0; i < h->n; i++) {
+			h->f[i]->waiters--;
+			flight_maybe_free(h->f[i]);
+		}
+		pthread_mutex_unlock(&h->d->lock);
+	}
+	free(h);
+}
+
+void
+dns_hold_enter(struct dns_hold *h)
+{
+	cur_hold = h;
+}
+
+void
+dns_hold_leave(void)
+{
+	cur_hold = NULL;
+}
+
+/* Under d->lock: keep f for the current message. */
+static void
+hold_add(struct dns *d, struct flight *f)
+{
+	struct dns_hold *h = cur_hold;
+
+	if (h == NULL || h->n >= HOLD_MAX || (h->d != NULL && h->d != d))
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->f[i] == f)
+			return;
+	h->d = d;
+	f->waiters++;		/* held: freed by dns_hold_free() */
+	h->f[h->n++] = f;
+}
+
+/* Under d->lock: the current message's flight for (key, type). */
+static struct flight *
+hold_find(struct dns *d, const char *key, int type)
+{
+	struct dns_hold *h = cur_hold;
+
+	for (size_t i = 0; h != NULL && h->d == d && i < h->n; i++)
+		if (h->f[i]->type == type && strcmp(h->f[i]->key, key) == 0)
+			return h->f[i];
+	return NULL;
 }
 
 static struct flight **
@@ -290,6 +368,9 @@ flight_start(struct dns *d, struct flight *f)
 	pthread_mutex_lock(&d->lock);
 	f->waiters++;
 	pthread_mutex_unlock(&d->lock);
+	if (d->trace)
+		log_msg(LOG_INFO, "DNS query %s %s", f->key,
+		    dns_type_name(f->type));
 	rc = ub_resolve_async(d->ctx, f->key, f->type, RR_CLASS_IN, f,
 	    answered, &id);
 	pthread_mutex_lock(&d->lock);
@@ -392,7 +473,8 @@ dns_resolve(struct dns *d, const char *name, int type, struct dns_answer **a,
 	if ((*a = dns_cache_get(d->cache, key, type, ttl)) != NULL)
 		return 0;
 	pthread_mutex_lock(&d->lock);
-	if ((f = table_find(d, key, type)) == NULL) {
+	if ((f = hold_find(d, key, type)) == NULL &&
+	    (f = table_find(d, key, type)) == NULL) {
 		if (dns_budget_spent()) {
 			pthread_mutex_unlock(&d->lock);
 			return -1;
@@ -485,6 +567,7 @@ dns_prefetch_then(struct dns *d, const char *name, int type, dns_then_fn fn,
 		c->next = f->conts;
 		f->conts = c;
 	}
+	hold_add(d, f);
 	pthread_mutex_unlock(&d->lock);
 	if (started_here)
 		flight_start(d, f);
@@ -498,6 +581,12 @@ void
 dns_prefetch(struct dns *d, const char *name, int type)
 {
 	dns_prefetch_then(d, name, type, NULL, NULL);
+}
+
+void
+dns_set_trace(struct dns *d, int on)
+{
+	d->trace = on;		/* before the state serves: no lock */
 }
 
 unsigned long

@@ -53,6 +53,17 @@ enum dns_status	 dns_then_txt(const char *name, size_t n,
 		    unsigned char *const *data, const size_t *len, char ***txt,
 		    char *err, size_t errsz);
 
+/* A message's hold on the queries it started: while a thread has
+ * entered it, dns_prefetch() keeps each query's outcome for the
+ * message, and the message's later questions use it even when the
+ * cache keeps nothing (TTL 0, an error, a timeout): one query per name
+ * per message.  Free it when the message ends. */
+struct dns_hold;
+struct dns_hold	*dns_hold_new(void);
+void		 dns_hold_free(struct dns_hold *);
+void		 dns_hold_enter(struct dns_hold *);
+void		 dns_hold_leave(void);
+
 /* This thread's message may wait for DNS at most budget_ms from now, in
  * all; while it waits, progress(arg) is called about once a second.
  * After the budget, questions not yet answered are DNS_TEMPFAIL and no
@@ -61,6 +72,9 @@ void		 dns_budget_begin(unsigned budget_ms, void (*progress)(void *),
 		    void *arg);
 void		 dns_budget_end(void);
 int		 dns_budget_spent(void);
+
+/* on: log every query that gets past the answer cache (log_dns). */
+void		 dns_set_trace(struct dns *, int on);
 
 /* Queries sent to the network since dns_new(), for tests and bench. */
 unsigned long	 dns_queries(struct dns *);

@@ -19,4 +19,7 @@ int		 dns_resolve(struct dns *, const char *name, int type,
 enum dns_status	 dns_classify(const struct dns_answer *, int err,
 		    const char *name, int type, char *errbuf, size_t errsz);
 
+/* "TXT", "A", ... for log lines and errors. */
+const char	*dns_type_name(int type);
+
 #endif

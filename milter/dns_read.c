@@ -91,8 +91,8 @@ txt_join(const unsigned char *rd, size_t len)
 	return out;
 }
 
-static const char *
-type_name(int type)
+const char *
+dns_type_name(int type)
 {
 	switch (type) {
 	case 1:		return "A";
@@ -100,6 +100,7 @@ type_name(int type)
 	case 15:	return "MX";
 	case 16:	return "TXT";
 	case 28:	return "AAAA";
+	case 99:	return "SPF";
 	default:	return "such";
 	}
 }
@@ -132,7 +133,7 @@ dns_classify(const struct dns_answer *a, int err, const char *name, int type,
 	}
 	if (!a->havedata || a->n == 0) {
 		snprintf(errbuf, errsz, "%s: no %s record", name,
-		    type_name(type));
+		    dns_type_name(type));
 		return DNS_NODATA;
 	}
 	return DNS_OK;

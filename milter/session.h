@@ -14,6 +14,7 @@
 
 struct af_state;
 struct signer;
+struct dns_hold;
 
 
 enum hdr_status { HDR_OK, HDR_TOO_MANY, HDR_TOO_BIG, HDR_NOMEM };
@@ -44,6 +45,7 @@ struct message {
 	int		 sender_mismatch;	/* login may not use the From */
 	/* Inbound: the checks (check.h), their states and results. */
 	int		 checked;
+	struct dns_hold	*dnshold;	/* the lookups it started */
 	void		*cstate[CHECKS_MAX];
 	struct check_results res;
 };

@@ -85,6 +85,7 @@ state_build(const char *path, struct config_errors *errs)
 	    (st->dns = dns_new(st->cfg->dns_resolver,
 	    st->cfg->dns_timeout * 1000, (unsigned)st->cfg->dns_retries,
 	    st->cfg->dns_trust_anchor, err, sizeof(err))) == NULL ||
+	    (dns_set_trace(st->dns, st->cfg->log_dns), 0) ||
 	    (st->verify = verify_lib_new(st->dns,
 	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL ||
 	    (st->spf = spf_lib_new(st->dns, st->cfg->authserv_id, err,
