@@ -695,6 +695,15 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 		dns_free(d);
 		return NULL;
 	}
+	/* A server that did not answer is probed again rather than left
+	 * marked down for infra-host-ttl (15 minutes): mail gets real
+	 * verdicts soon after the resolver is back. */
+	if ((rc = ub_ctx_set_option(d->ctx, "infra-keep-probing:", "yes")) !=
+	    0) {
+		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
+		dns_free(d);
+		return NULL;
+	}
 	/* Resends of a query that got no answer (unbound's
 	 * outbound-msg-retry); dns_timeout still bounds the whole query. */
 	snprintf(num, sizeof(num), "%u", retries);

@@ -85,6 +85,14 @@ dns_answer_from_ub(const struct ub_result *r)
 	a->secure = r->secure;
 	a->bogus = r->bogus;
 	a->ttl = r->ttl;
+	/* A negative answer's TTL comes from the SOA in its authority
+	 * section (RFC 2308); without one libunbound reports a made-up
+	 * TTL (32768): such an answer is not kept. */
+	if ((r->nxdomain || !r->havedata) && (r->answer_packet == NULL ||
+	    r->answer_len < 12 || (((const unsigned char *)
+	    r->answer_packet)[8] == 0 && ((const unsigned char *)
+	    r->answer_packet)[9] == 0)))
+		a->ttl = 0;
 	while (r->havedata && r->data != NULL && r->data[n] != NULL)
 		n++;
 	if ((a->data = calloc(n + 1, sizeof(*a->data))) == NULL ||

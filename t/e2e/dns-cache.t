@@ -124,6 +124,18 @@ t.ok(got, "an error is not kept: the answer comes once libunbound asks "
      "again", tries)
 t.is_(lookups("flaky.example"), 1 + len(tries), "every message after the "
       "error asked libunbound: none was answered from authfilter's cache")
+# "No such name" without an SOA (here from the server's root zone) has no
+# negative TTL (RFC 2308); libunbound reports a made-up one (32768 s).
+# Such an answer is not kept: the record, once created, is seen as soon
+# as libunbound asks again.
+t.is_(spf("nosoa.example"), "spf=none", "no such name, no SOA: none")
+h.dns_set('nosoa.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"')
+tries = []
+got = wait_for(lambda: tries.append(spf("nosoa.example")) or
+               tries[-1] == "spf=pass", timeout=30, step=0.2)
+t.ok(got, "no such name without an SOA is not kept for an hour", tries)
+t.is_(lookups("nosoa.example"), 1 + len(tries), "every message after it "
+      "asked libunbound: none was answered from authfilter's cache")
 h.stop_authfilter(af)
 h.finish()
 t.done()
