@@ -21,7 +21,7 @@
 
 #include "milter/engine.h"
 #include "milter/listen.h"
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/server.h"
 
 #define NR (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \

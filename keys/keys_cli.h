@@ -1,7 +1,7 @@
 /*
- * keys_cli.h -- what the two halves of authfilter-keys share: the
- * command context and the helpers of authfilter_keys.c (store, DNS,
- * daemon) that the rotation commands (keys_rotate_cmd.c) use too.
+ * keys_cli.h -- what the commands of authfilter-keys share (keys_cli.c):
+ * the command context and the helpers (store, DNS, daemon) that both
+ * authfilter_keys.c and the rotation commands (keys_rotate_cmd.c) use.
  */
 #ifndef AUTHFILTER_KEYS_CLI_H
 #define AUTHFILTER_KEYS_CLI_H
@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "keys/keystore.h"
-#include "milter/config.h"
+#include "lib/config.h"
 
 struct dns;
 
@@ -20,14 +20,19 @@ struct ctx {
 	uid_t		 owner;
 };
 
-/* What DNS serves for a key's selector. */
+/* What DNS serves for a key's selector, and its name. */
 enum pub { PUB_OK, PUB_MISSING, PUB_DIFFERS, PUB_AMBIGUOUS, PUB_DNS_ERROR };
+extern const char *const pub_names[];
 
 void		 usage(void) __attribute__((noreturn));
 /* Print "authfilter-keys: ..." on stderr; returns 1 (the exit code). */
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 int		 norm_domain(const char *in, char *out, size_t outsz);
+/* The private key file of domain/selector as text; free_secret() it. */
+char		*read_pem(const struct ctx *, const char *domain,
+		    const char *selector, size_t *len);
+void		 free_secret(char *);
 char		*public_of(const struct ctx *, const struct key *, char *err,
 		    size_t errsz);
 enum pub	 dns_check(struct dns *, const struct key *, const char *p,
@@ -42,7 +47,8 @@ struct key	*load_key(struct ctx *, const char *dom_arg, const char *sel,
 		    struct keystore **ks);
 struct dns	*resolver(struct ctx *);
 
-/* keys_rotate_cmd.c */
+/* keys_rotate_cmd.c: the lock, and the commands authfilter_keys.c
+ * dispatches to. */
 int		 take_lock(struct ctx *);
 int		 cmd_rotate(struct ctx *, int argc, char **argv);
 int		 cmd_manual(struct ctx *, const char *cmd, int argc,

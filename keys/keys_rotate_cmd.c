@@ -27,7 +27,7 @@
 #include "keys/keys_cli.h"
 #include "keys/keystore.h"
 #include "keys/rotate.h"
-#include "milter/dns.h"
+#include "lib/dns.h"
 
 static int
 save(struct ctx *c, const struct key *k)

@@ -36,7 +36,7 @@
 #include <openssl/pem.h>
 
 #include "keys/keystore.h"
-#include "milter/from.h"
+#include "lib/from.h"
 
 /* A private key file larger than this is not a DKIM key. */
 #define KEY_FILE_MAX (64 * 1024)

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 
 #define KEY_DOMAIN_MAX	254
 #define KEY_SELECTOR_MAX 63

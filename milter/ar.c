@@ -30,7 +30,7 @@
 #include <strings.h>
 
 #include "milter/ar.h"
-#include "milter/cfws.h"
+#include "lib/cfws.h"
 
 /* RFC 2045 tspecials plus space and controls end a token. */
 static int

@@ -19,11 +19,11 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
-#include "milter/dns.h"
-#include "milter/log.h"
+#include "lib/dns.h"
+#include "lib/log.h"
 #include "milter/session.h"
 #include "milter/state.h"
-#include "milter/tagval.h"
+#include "lib/tagval.h"
 #include "milter/verify.h"
 
 #define RR_TYPE_TXT	16

@@ -16,7 +16,7 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/session.h"
 #include "milter/state.h"
 

@@ -17,7 +17,7 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/session.h"
 #include "milter/spf_prefetch.h"
 #include "milter/state.h"

@@ -28,8 +28,8 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
-#include "milter/dns.h"
-#include "milter/log.h"
+#include "lib/dns.h"
+#include "lib/log.h"
 #include "milter/session.h"
 
 extern const struct check check_spf, check_dkim, check_dmarc;

@@ -34,7 +34,7 @@
 #endif
 
 #include "milter/daemon.h"
-#include "milter/log.h"
+#include "lib/log.h"
 
 static const char *
 unix_path(const char *conn)

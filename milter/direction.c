@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "milter/direction.h"
-#include "milter/netlist.h"
+#include "lib/netlist.h"
 #include "milter/session.h"
 
 enum direction

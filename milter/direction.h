@@ -4,7 +4,7 @@
 #ifndef AUTHFILTER_DIRECTION_H
 #define AUTHFILTER_DIRECTION_H
 
-#include "milter/config.h"
+#include "lib/config.h"
 
 struct session;
 

@@ -43,9 +43,9 @@
 #include <libpsl.h>
 
 #include "milter/dmarc.h"
-#include "milter/dns.h"
-#include "milter/from.h"
-#include "milter/header.h"
+#include "lib/dns.h"
+#include "lib/from.h"
+#include "lib/header.h"
 #include "milter/spf.h"
 #include "milter/verify.h"
 
@@ -56,31 +56,6 @@ struct dmarc_lib {
 	struct dns	*dns;
 	psl_ctx_t	*psl;
 };
-
-const char *
-dmarc_result_name(enum dmarc_result r)
-{
-	switch (r) {
-	case DMARC_R_NONE:	return "none";
-	case DMARC_R_PASS:	return "pass";
-	case DMARC_R_FAIL:	return "fail";
-	case DMARC_R_TEMPERROR:	return "temperror";
-	case DMARC_R_PERMERROR:	return "permerror";
-	}
-	return "temperror";
-}
-
-const char *
-dmarc_policy_name(enum dmarc_policy p)
-{
-	switch (p) {
-	case DMARC_P_NONE:		return "none";
-	case DMARC_P_QUARANTINE:	return "quarantine";
-	case DMARC_P_REJECT:		return "reject";
-	case DMARC_P_UNSET:		break;
-	}
-	return NULL;
-}
 
 /* ---- the record (RFC 7489 6.4 ABNF; WSP around "=" and ";") ---- */
 

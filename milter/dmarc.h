@@ -6,17 +6,10 @@
 
 #include <stddef.h>
 
+#include "lib/verdict.h"
+
 struct dns;
 struct dmarc_lib;	/* one per runtime state: resolver + suffix list */
-
-enum dmarc_result {
-	DMARC_R_NONE, DMARC_R_PASS, DMARC_R_FAIL, DMARC_R_TEMPERROR,
-	DMARC_R_PERMERROR
-};
-
-enum dmarc_policy {
-	DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT
-};
 
 /* One policy record (RFC 7489 section 6.3), as parsed. */
 struct dmarc_record {
@@ -32,16 +25,6 @@ enum dmarc_parse {
 	DMARC_REC_NOT_DMARC,	/* does not start with v=DMARC1 */
 	DMARC_REC_INVALID	/* v=DMARC1, but unusable (no valid p
 				 * and no valid rua, a duplicate tag) */
-};
-
-struct dmarc_verdict {
-	enum dmarc_result result;
-	int		 evaluated;	/* 0: not inbound, nothing done */
-	char		 from_domain[256];	/* header.from */
-	char		 policy_domain[256];	/* where the record was */
-	enum dmarc_policy policy;	/* published p, sp or np that applies */
-	enum dmarc_policy disposition;	/* after pct / t=y; NONE on pass */
-	char		 reason[200];
 };
 
 /* A TXT record's text; pure, for unit tests. */
@@ -83,7 +66,5 @@ void		 dmarc_check(struct dmarc_lib *, const struct dmarc_inputs *,
 void		 dmarc_prefetch(struct dmarc_lib *, const struct header *hdrs,
 		    size_t nhdrs);
 
-const char	*dmarc_result_name(enum dmarc_result);
-const char	*dmarc_policy_name(enum dmarc_policy);
 
 #endif

@@ -39,9 +39,9 @@
 #include "milter/ar.h"
 #include "milter/check.h"
 #include "milter/eom.h"
-#include "milter/header.h"
-#include "milter/log.h"
-#include "milter/netlist.h"
+#include "lib/header.h"
+#include "lib/log.h"
+#include "lib/netlist.h"
 #include "milter/state.h"
 #include "milter/sign.h"
 

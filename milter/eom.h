@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 #include "milter/direction.h"
 #include "milter/session.h"
 #include "policy/policy.h"

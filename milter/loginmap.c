@@ -28,7 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "milter/from.h"
+#include "lib/from.h"
 #include "milter/loginmap.h"
 
 /* A map larger than this is a mistake (a log, a mailbox). */

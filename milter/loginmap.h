@@ -4,7 +4,7 @@
 #ifndef AUTHFILTER_LOGINMAP_H
 #define AUTHFILTER_LOGINMAP_H
 
-#include "milter/config.h"
+#include "lib/config.h"
 
 struct loginmap;
 

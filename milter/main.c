@@ -27,11 +27,11 @@
 #endif
 
 #include "milter/callbacks.h"
-#include "milter/config.h"
+#include "lib/config.h"
 #include "milter/daemon.h"
 #include "milter/listen.h"
-#include "milter/log.h"
-#include "milter/report.h"
+#include "lib/log.h"
+#include "report/report.h"
 #include "milter/runloop.h"
 #include "milter/server.h"
 #include "milter/session.h"

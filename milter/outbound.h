@@ -5,7 +5,7 @@
 #define AUTHFILTER_OUTBOUND_H
 
 #include "keys/keystore.h"
-#include "milter/from.h"
+#include "lib/from.h"
 #include "milter/session.h"
 #include "milter/sign.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/runloop.h"
 
 static sigset_t handled;

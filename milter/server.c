@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "milter/engine.h"
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/server.h"
 
 /* Workers kept waiting in accept() when there is no work. */

@@ -10,7 +10,7 @@
 
 #include "milter/check.h"
 #include "milter/direction.h"
-#include "milter/header.h"
+#include "lib/header.h"
 
 struct af_state;
 struct signer;

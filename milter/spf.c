@@ -43,7 +43,7 @@
 
 #include <spf2/spf.h>
 
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/spf.h"
 #include "milter/spf_dns.h"
 
@@ -99,21 +99,6 @@ spf_lib_free(struct spf_lib *lib)
 		return;
 	SPF_server_free(lib->server);
 	free(lib);
-}
-
-const char *
-spf_result_name(enum spf_result r)
-{
-	switch (r) {
-	case SPFR_NONE:		return "none";
-	case SPFR_NEUTRAL:	return "neutral";
-	case SPFR_PASS:		return "pass";
-	case SPFR_FAIL:		return "fail";
-	case SPFR_SOFTFAIL:	return "softfail";
-	case SPFR_TEMPERROR:	return "temperror";
-	case SPFR_PERMERROR:	return "permerror";
-	}
-	return "temperror";
 }
 
 static void

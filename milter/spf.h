@@ -6,20 +6,10 @@
 
 #include <stddef.h>
 
+#include "lib/verdict.h"
+
 struct dns;
 struct spf_lib;		/* one per runtime state */
-
-enum spf_result {
-	SPFR_NONE, SPFR_NEUTRAL, SPFR_PASS, SPFR_FAIL, SPFR_SOFTFAIL,
-	SPFR_TEMPERROR, SPFR_PERMERROR
-};
-
-struct spf_verdict {
-	enum spf_result	 result;
-	int		 checked;	/* 0: not evaluated at all */
-	char		 domain[256];	/* the domain whose record decided */
-	char		 reason[256];	/* why, for the AR comment and log */
-};
 
 struct spf_lib	*spf_lib_new(struct dns *, const char *receiver, char *err,
 		    size_t errsz);
@@ -34,7 +24,5 @@ void		 spf_check_mailfrom(struct spf_lib *, const char *ip,
 /* check_host() for the HELO identity (postmaster@HELO). */
 void		 spf_check_helo(struct spf_lib *, const char *ip,
 		    const char *helo, struct spf_verdict *);
-
-const char	*spf_result_name(enum spf_result);
 
 #endif

@@ -52,7 +52,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "milter/dns.h"
+#include "lib/dns.h"
 #include "milter/spf_dns.h"
 #include "milter/spf_record.h"
 

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "milter/dns.h"
+#include "lib/dns.h"
 #include "milter/spf_prefetch.h"
 
 #define WALK_MAX_QUERIES 30	/* 10 terms, their MX hosts, with room */

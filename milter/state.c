@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "milter/dns.h"
+#include "lib/dns.h"
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"

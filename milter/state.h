@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "keys/keystore.h"
-#include "milter/config.h"
+#include "lib/config.h"
 
 struct sign_lib;
 struct loginmap;

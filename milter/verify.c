@@ -39,7 +39,7 @@
 #include <opendkim/dkim.h>
 
 #include "milter/dkimhdr.h"
-#include "milter/dns.h"
+#include "lib/dns.h"
 #include "milter/verify.h"
 
 /* Biggest DNS reply we accept for a key record (TCP-sized answers). */

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "milter/from.h"
+#include "lib/from.h"
 #include "policy/overrides.h"
 
 /* A file larger than this is a mistake. */

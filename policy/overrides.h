@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 
 enum override_kind {
 	OVR_MONITOR,		/* record only, whatever policy_mode says */

@@ -35,7 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 #include "policy/policy.h"
 
 const char *

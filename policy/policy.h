@@ -6,8 +6,7 @@
 
 #include <stddef.h>
 
-#include "milter/dmarc.h"
-#include "milter/spf.h"
+#include "lib/verdict.h"
 #include "policy/overrides.h"
 
 enum policy_action {

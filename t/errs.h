@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 
 static inline int
 errs_has(const struct config_errors *e, const char *want, int exact)

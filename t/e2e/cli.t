@@ -67,9 +67,9 @@ rc, out, err = run("-t", "-c", copy)
 t.is_((rc, err), (0, ""), "the shipped authfilter.conf passes -t")
 
 # Every setting of the table is documented in the sample and the man page.
-table = open(os.path.join(SRCDIR, "milter", "config.c")).read()
+table = open(os.path.join(SRCDIR, "lib", "config.c")).read()
 names = re.findall(r'^\t\{ "([a-z_]+)", ', table, re.M)
-t.ok(len(names) >= 15, "settings table read from milter/config.c", names)
+t.ok(len(names) >= 15, "settings table read from lib/config.c", names)
 man = open(os.path.join(SRCDIR, "man", "authfilter.conf.5")).read()
 undocumented = [n for n in names if not re.search(r"^#?%s =" % n, sample, re.M)]
 t.is_(undocumented, [], "every setting is in the sample authfilter.conf")

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# The daemon's DNS answer cache (milter/dns.c) answers within a TTL
+# The daemon's DNS answer cache (lib/dns.c) answers within a TTL
 # without asking libunbound, and keeps answers no longer than their TTL:
 # a record changed in the loopback DNS server is seen once the old TTL has
 # run out, a record with TTL 0 at once, a name that did not exist at first

@@ -1,4 +1,4 @@
-/* Unit tests for milter/config.c: the authfilter.conf parser. */
+/* Unit tests for lib/config.c: the authfilter.conf parser. */
 #include "buildconf.h"
 
 #include <stdio.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "milter/config.h"
-#include "milter/netlist.h"
+#include "lib/config.h"
+#include "lib/netlist.h"
 #include "t/errs.h"
 #include "t/tap.h"
 

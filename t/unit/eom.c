@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "milter/eom.h"
-#include "milter/header.h"
+#include "lib/header.h"
 #include "milter/state.h"
 #include "milter/verify.h"
 #include "policy/overrides.h"

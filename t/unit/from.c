@@ -1,10 +1,10 @@
-/* Unit tests for milter/from.c: author domains of From (bad-input F1-F3). */
+/* Unit tests for lib/from.c: author domains of From (bad-input F1-F3). */
 #include "buildconf.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "milter/from.h"
+#include "lib/from.h"
 #include "t/tap.h"
 
 static struct from_result res;

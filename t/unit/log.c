@@ -1,9 +1,9 @@
-/* Unit tests for milter/log.c: escaping for text and JSON lines. */
+/* Unit tests for lib/log.c: escaping for text and JSON lines. */
 #include "buildconf.h"
 
 #include <string.h>
 
-#include "milter/log.h"
+#include "lib/log.h"
 #include "t/tap.h"
 
 /* Strip the variable "ts" member so the rest can be compared. */

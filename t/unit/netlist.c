@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "milter/netlist.h"
+#include "lib/netlist.h"
 #include "t/tap.h"
 
 int

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "milter/config.h"
+#include "lib/config.h"
 #include "policy/policy.h"
 #include "t/tap.h"
 

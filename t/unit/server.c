@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "milter/engine.h"
-#include "milter/log.h"
+#include "lib/log.h"
 #include "milter/server.h"
 #include "t/tap.h"
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "milter/tagval.h"
+#include "lib/tagval.h"
 #include "t/tap.h"
 
 static int

@@ -22,9 +22,9 @@
 
 #include <unbound.h>
 
-#include "milter/dns.h"
-#include "milter/dns_answer.h"
-#include "milter/dns_internal.h"
+#include "lib/dns.h"
+#include "lib/dns_answer.h"
+#include "lib/dns_internal.h"
 
 #define RR_TYPE_TXT	16
 

@@ -55,11 +55,11 @@
 
 #include <unbound.h>
 
-#include "milter/dns.h"
-#include "milter/dns_answer.h"
-#include "milter/dns_internal.h"
-#include "milter/hash.h"
-#include "milter/log.h"
+#include "lib/dns.h"
+#include "lib/dns_answer.h"
+#include "lib/dns_internal.h"
+#include "lib/hash.h"
+#include "lib/log.h"
 
 /* DNS types and classes (RFC 1035) */
 #define RR_CLASS_IN	1

@@ -4,7 +4,7 @@
 #ifndef AUTHFILTER_DNS_INTERNAL_H
 #define AUTHFILTER_DNS_INTERNAL_H
 
-#include "milter/dns.h"
+#include "lib/dns.h"
 
 struct dns_answer;
 

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "milter/log.h"
+#include "lib/log.h"
 
 /* One line of output at most.  A field that does not fit is left out
  * whole (never cut inside a value: the line stays valid JSON and every

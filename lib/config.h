@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "milter/log.h"
+#include "lib/log.h"
 
 struct netlist;
 

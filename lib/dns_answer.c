@@ -31,8 +31,8 @@
 
 #include <unbound.h>
 
-#include "milter/dns_answer.h"
-#include "milter/hash.h"
+#include "lib/dns_answer.h"
+#include "lib/hash.h"
 
 #define CACHE_SLOTS	1024
 #define CACHE_MAX_TTL	3600	/* seconds */

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "milter/cfws.h"
+#include "lib/cfws.h"
 
 const char *
 cfws_skip(const char *p, const char *end)

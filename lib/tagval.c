@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "milter/tagval.h"
+#include "lib/tagval.h"
 
 static int
 wsp(char c)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "milter/header.h"
+#include "lib/header.h"
 
 int
 header_name_is(const char *name, const char *want)

@@ -23,7 +23,7 @@
 
 #include <json-c/json.h>
 
-#include "milter/report.h"
+#include "report/report.h"
 
 enum col { C_MSGS, C_PASS, C_FAIL, C_ACCEPT, C_TAG, C_QUAR, C_REJECT,
 	C_TEMP, C_W_QUAR, C_W_REJECT, C_W_TEMP, C_N };

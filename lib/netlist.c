@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/netlist.h"
+#include "lib/netlist.h"
 
 struct net {
 	int		family;		/* AF_INET or AF_INET6 */

@@ -30,8 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "milter/config.h"
-#include "milter/netlist.h"
+#include "lib/config.h"
+#include "lib/netlist.h"
 
 /* A config file larger than this is certainly a mistake (a key, a log). */
 #define CONFIG_MAX_BYTES (1024 * 1024)

@@ -24,8 +24,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "milter/cfws.h"
-#include "milter/from.h"
+#include "lib/cfws.h"
+#include "lib/from.h"
 
 struct cur {
 	const char	*p, *end;

@@ -1,0 +1,309 @@
+/*
+ * NAME
+ *	keys_cli -- what the commands of authfilter-keys share
+ * DESCRIPTION
+ *	Usage and error output, domain names as given on the command line,
+ *	a key's public half and what DNS serves for it, creating and
+ *	loading keys, the resolver, telling a running daemon to reload, and
+ *	the crash points of the crash tests (AF_KEYS_CRASH_AFTER).  Used by
+ *	authfilter_keys.c (new, list, dns, activate, check) and
+ *	keys_rotate_cmd.c (rotate, retire, revoke, remove); neither uses
+ *	the other's commands.  See authfilter-keys(8).
+ */
+#include "buildconf.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "keys/keygen.h"
+#include "keys/keys_cli.h"
+#include "keys/keystore.h"
+#include "keys/rotate.h"
+#include "lib/dns.h"
+#include "lib/from.h"
+
+void
+usage(void)
+{
+	fprintf(stderr, "usage: authfilter-keys [-c FILE] [--key-dir DIR] "
+	    "COMMAND ...\n"
+	    "  new DOMAIN [--alg rsa|ed25519] [--bits N] [--selector S]\n"
+	    "  list\n"
+	    "  dns DOMAIN SELECTOR\n"
+	    "  activate DOMAIN SELECTOR [--force]\n"
+	    "  check [DOMAIN...]\n"
+	    "  rotate DOMAIN [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
+	    "         [--grace D] [--remove-after D] [--now]\n"
+	    "  retire DOMAIN SELECTOR [--force]\n"
+	    "  revoke DOMAIN SELECTOR [--force] [--grace D]\n"
+	    "  remove DOMAIN SELECTOR [--force]\n");
+	exit(2);
+}
+
+int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "authfilter-keys: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return 1;
+}
+
+void
+free_secret(char *s)
+{
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+int
+norm_domain(const char *in, char *out, size_t outsz)
+{
+	return domain_normalise(in, strlen(in), out, outsz);
+}
+
+/* The private key file of domain/selector, as text (caller frees). */
+char *
+read_pem(const struct ctx *c, const char *domain, const char *selector,
+    size_t *len)
+{
+	char path[4096];
+	FILE *fp;
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/%s/%s.pem", c->key_dir, domain,
+	    selector);
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	buf = calloc(1, 65537);
+	if (buf != NULL)
+		*len = fread(buf, 1, 65536, fp);
+	fclose(fp);
+	return buf;
+}
+
+char *
+public_of(const struct ctx *c, const struct key *k, char *err, size_t errsz)
+{
+	size_t len = 0;
+	char *pem = read_pem(c, k->domain, k->selector, &len), *p;
+
+	if (pem == NULL) {
+		snprintf(err, errsz, "%s/%s/%s.pem: %s", c->key_dir, k->domain,
+		    k->selector, strerror(errno));
+		return NULL;
+	}
+	p = keygen_public_b64(pem, len, err, errsz);
+	free_secret(pem);
+	return p;
+}
+
+
+const char *const pub_names[] = { "published", "missing", "differs",
+    "ambiguous", "dns-error" };
+
+/* What DNS serves for k compared with its public key p. */
+enum pub
+dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
+    char *err, size_t errsz)
+{
+	char name[KEY_SELECTOR_MAX + KEY_DOMAIN_MAX + 16], **txt;
+	size_t n, dkim = 0, match = 0;
+	enum dns_status st;
+	unsigned t;
+
+	snprintf(name, sizeof(name), "%s._domainkey.%s", k->selector,
+	    k->domain);
+	st = dns_txt_ttl(d, name, &txt, &n, ttl != NULL ? ttl : &t, err,
+	    errsz);
+	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
+		return PUB_MISSING;
+	if (st != DNS_OK)
+		return PUB_DNS_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(txt[i], "p=") == NULL)
+			continue;
+		dkim++;
+		match += keygen_record_matches(txt[i], k->alg, p);
+	}
+	dns_txt_free(txt);
+	if (dkim > 1) {
+		snprintf(err, errsz, "%s: %zu key records; verifiers may pick "
+		    "any of them", name, dkim);
+		return PUB_AMBIGUOUS;
+	}
+	if (dkim == 0)
+		return PUB_MISSING;
+	return match == 1 ? PUB_OK : PUB_DIFFERS;
+}
+
+void
+tell_daemon(const struct ctx *c)
+{
+	FILE *fp = NULL;
+	long pid = 0;
+	char path[64], comm[32] = "";
+	int fd;
+
+	if (*c->cfg->pid_file == '\0' || (fd = open(c->cfg->pid_file,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		printf("reload a running authfilter to use it: kill -HUP <pid>\n");
+		return;
+	}
+	if (fscanf(fp, "%ld", &pid) == 1 && pid > 1) {
+		/* A stale pid file may name some other process now: signal
+		 * only an authfilter. */
+		FILE *cf;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if ((cf = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), cf) == NULL)
+				comm[0] = '\0';
+			fclose(cf);
+		}
+		comm[strcspn(comm, "\n")] = '\0';
+	}
+	if (strcmp(comm, "authfilter") == 0 && kill((pid_t)pid, SIGHUP) == 0)
+		printf("told authfilter (pid %ld) to reload\n", pid);
+	else
+		printf("%s names no running authfilter; reload authfilter by "
+		    "hand\n", c->cfg->pid_file);
+	fclose(fp);
+}
+
+/* Fault injection for the crash tests: AF_KEYS_CRASH_AFTER=N ends the
+ * process after the Nth write to the store, as a power cut would. */
+void
+crash_point(void)
+{
+	static int writes;
+	const char *e = getenv("AF_KEYS_CRASH_AFTER");
+
+	if (e != NULL && ++writes == atoi(e))
+		_exit(99);
+}
+
+
+/* A new pending key for domain in the store (selector sel, or a dated
+ * one when sel is empty); prints the record to publish.  0 or -1. */
+int
+create_key(struct ctx *c, struct keystore *ks, const char *domain,
+    enum key_alg alg, unsigned bits, const char *sel_arg, struct key *out)
+{
+	char err[512], date[16], sel[KEY_SELECTOR_MAX + 1], *pem;
+	char *p = NULL, *rec = NULL, *line = NULL;
+	struct key k;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	snprintf(sel, sizeof(sel), "%s", sel_arg);
+	if (sel[0] == '\0') {
+		/* r20261123 / e20261123, then -2, -3 on the same day */
+		strftime(date, sizeof(date), "%Y%m%d", gmtime(&now));
+		snprintf(sel, sizeof(sel), "%c%s", alg == KEY_RSA ? 'r' : 'e',
+		    date);
+		for (int n = 2; keystore_find(ks, domain, sel) != NULL; n++)
+			snprintf(sel, sizeof(sel), "%c%s-%d",
+			    alg == KEY_RSA ? 'r' : 'e', date, n);
+	}
+	if (keystore_find(ks, domain, sel) != NULL) {
+		fail("%s/%s already exists", domain, sel);
+		goto out;
+	}
+	if ((pem = keygen_new(alg, bits, err, sizeof(err))) == NULL) {
+		fail("%s", err);
+		goto out;
+	}
+	memset(&k, 0, sizeof(k));
+	snprintf(k.domain, sizeof(k.domain), "%s", domain);
+	snprintf(k.selector, sizeof(k.selector), "%s", sel);
+	k.alg = alg;
+	k.bits = alg == KEY_RSA ? bits : 256;
+	k.state = KEY_PENDING;
+	k.created = now;
+	if ((p = keygen_public_b64(pem, strlen(pem), err, sizeof(err))) == NULL ||
+	    keystore_write_private(c->key_dir, &k, pem, c->owner, err,
+	    sizeof(err)) != 0 || (crash_point(), 0) ||
+	    keystore_write_state(c->key_dir, &k, c->owner, err, sizeof(err)) != 0) {
+		fail("%s", err);
+		free_secret(pem);
+		goto out;
+	}
+	free_secret(pem);
+	crash_point();
+	rec = keygen_record(alg, p);
+	line = keygen_zone_line(domain, sel, rec);
+	printf("created %s %s (%s, %u bits), state pending: it signs nothing "
+	    "yet\n%s\n", domain, sel, key_alg_name(alg), k.bits, line);
+	*out = k;
+	rc = 0;
+out:
+	free(p);
+	free(rec);
+	free(line);
+	return rc;
+}
+
+struct keystore *
+load_or_fail(struct ctx *c)
+{
+	struct config_errors errs = { 0 };
+	struct keystore *ks = keystore_load(c->key_dir, 0, c->owner, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		fail("%s", errs.msg[i]);
+	config_errors_clear(&errs);
+	return ks;
+}
+
+/* The store and the key named by DOMAIN SELECTOR arguments; NULL (said
+ * on stderr) when the domain is bad, the store broken or the key absent. */
+struct key *
+load_key(struct ctx *c, const char *dom_arg, const char *sel,
+    struct keystore **ks)
+{
+	char domain[KEY_DOMAIN_MAX + 1];
+	struct key *k;
+
+	*ks = NULL;
+	if (norm_domain(dom_arg, domain, sizeof(domain)) != 0) {
+		fail("\"%s\" is not a domain name", dom_arg);
+		return NULL;
+	}
+	if ((*ks = load_or_fail(c)) == NULL)
+		return NULL;
+	if ((k = keystore_find(*ks, domain, sel)) == NULL)
+		fail("no key %s %s in %s", domain, sel, c->key_dir);
+	return k;
+}
+
+struct dns *
+resolver(struct ctx *c)
+{
+	char err[512];
+	struct dns *d = dns_new(c->cfg->dns_resolver, c->cfg->dns_timeout * 1000,
+	    (unsigned)c->cfg->dns_retries, c->cfg->dns_trust_anchor, err,
+	    sizeof(err));
+
+	if (d == NULL)
+		fail("%s", err);
+	return d;
+}
