@@ -179,7 +179,6 @@ verifier_new(struct verify_lib *vl, const char *jobid,
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	DKIM_STAT st;
-	size_t bad;
 
 	if (v == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -193,8 +192,8 @@ verifier_new(struct verify_lib *vl, const char *jobid,
 	}
 	dkim_set_user_context(v->h, &vl->max_sigs);
 	/* A malformed header is the signature's problem, not ours: keep
-	 * going (not strict); the results will say so. */
-	st = dkimhdr_feed(&v->h, 1, m, 0, &bad);
+	 * going; the results will say so. */
+	st = dkimhdr_feed(v->h, m);
 	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG &&
 	    st != DKIM_STAT_SYNTAX && st != DKIM_STAT_CANTVRFY)
 		v->dead = 1;
