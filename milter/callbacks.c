@@ -246,8 +246,7 @@ cb_eoh(struct milter_conn *mc)
 		s->msg.sign_skip = op.skip;
 		return MS_CONTINUE;
 	}
-	s->msg.signer = signer_new(st->sign, op.keys, op.nkeys,
-	    s->msg.queue_id != NULL ? s->msg.queue_id : "NOQUEUE", &s->msg,
+	s->msg.signer = signer_new(st->sign, op.keys, op.nkeys, &s->msg,
 	    err, sizeof(err));
 	if (s->msg.signer == NULL)
 		sign_failed(&s->msg, err);
