@@ -250,8 +250,8 @@ cb_eoh(struct milter_conn *mc)
 		m->sign_skip = op.skip;
 		return MS_CONTINUE;
 	}
-	m->signer = signer_new(st->sign, op.keys, op.nkeys, m->queue_id !=
-	    NULL ? m->queue_id : "NOQUEUE", m, err, sizeof(err));
+	m->signer = signer_new(st->sign, op.keys, op.nkeys, m, err,
+	    sizeof(err));
 	if (m->signer == NULL)
 		sign_failed(m, err);
 	return MS_CONTINUE;

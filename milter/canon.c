@@ -5,12 +5,17 @@
  *	canon_header("Subject", " hi\n\tthere", 12, 1, sink, arg);
  *	canon_body_init(&cb, sink, arg); canon_body_add(&cb, p, n); ...
  *	canon_body_finish(&cb);
+ *	canon_simple_len_add(&sl, p, n); ... canon_simple_len_finish(&sl);
  * DESCRIPTION
  *	RFC 6376 3.4.2 (header) and 3.4.4 (body), written to a sink so the
  *	bytes go straight into a digest.  The MTA hands milters lines ending
  *	in bare LF or CRLF; both count as a line end here, as they do once
  *	the message is on the wire with CRLF.  A CR not followed by LF is an
  *	ordinary character, as it is for other verifiers.
+ *
+ *	Signing needs no "simple" form; verifying an l= signature needs the
+ *	length of the body in it (has l= covered all of it?), which
+ *	canon_simple_len_*() counts without keeping the bytes.
  */
 #include "buildconf.h"
 
@@ -178,4 +183,53 @@ canon_body_finish(struct canon_body *cb)
 	if (cb->n > 0)
 		cb->sink(cb->arg, cb->buf, cb->n);
 	cb->n = 0;
+}
+
+/* A line ended: its bytes and the CRLF count unless it was empty, when
+ * the CRLF waits to see whether a non-empty line follows. */
+static void
+simple_eol(struct canon_simple_len *sl)
+{
+	if (sl->line > 0) {
+		sl->len += sl->held + sl->line + 2;
+		sl->held = 0;
+		sl->line = 0;
+	} else
+		sl->held += 2;
+}
+
+void
+canon_simple_len_add(struct canon_simple_len *sl, const unsigned char *p,
+    size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (sl->cr) {
+			sl->cr = 0;
+			if (p[i] == '\n') {
+				simple_eol(sl);
+				continue;
+			}
+			sl->line++;		/* a lone CR is content */
+		}
+		if (p[i] == '\r')
+			sl->cr = 1;
+		else if (p[i] == '\n')
+			simple_eol(sl);
+		else
+			sl->line++;
+	}
+}
+
+unsigned long long
+canon_simple_len_finish(struct canon_simple_len *sl)
+{
+	if (sl->cr) {
+		sl->cr = 0;
+		sl->line++;
+	}
+	if (sl->line > 0)
+		simple_eol(sl);	/* a last line without CRLF gets one */
+	sl->held = 0;
+	/* RFC 6376 3.4.3: an empty body is a single CRLF. */
+	return sl->len > 0 ? sl->len : 2;
 }

@@ -1,5 +1,6 @@
 /*
- * canon.h -- DKIM "relaxed" canonicalization (RFC 6376 3.4.2, 3.4.4).
+ * canon.h -- DKIM "relaxed" canonicalization (RFC 6376 3.4.2, 3.4.4) and
+ * the length of a "simple" body (3.4.3).
  */
 #ifndef AUTHFILTER_CANON_H
 #define AUTHFILTER_CANON_H
@@ -33,5 +34,19 @@ void	canon_body_init(struct canon_body *, canon_sink, void *arg);
 void	canon_body_add(struct canon_body *, const unsigned char *buf,
 	    size_t len);
 void	canon_body_finish(struct canon_body *);
+
+/* The length of a body in "simple" canonical form (RFC 6376 3.4.3),
+ * streamed: lines end in CRLF or bare LF (a CRLF either way), trailing
+ * empty lines go, an empty body is one CRLF.  Zero it to start. */
+struct canon_simple_len {
+	unsigned long long len;		/* bytes certainly in the body */
+	unsigned long long held;	/* empty lines' CRLFs held back */
+	unsigned long long line;	/* bytes of the unfinished line */
+	int		 cr;		/* a CR that may start CRLF */
+};
+
+void	canon_simple_len_add(struct canon_simple_len *,
+	    const unsigned char *buf, size_t len);
+unsigned long long canon_simple_len_finish(struct canon_simple_len *);
 
 #endif

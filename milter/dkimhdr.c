@@ -1,6 +1,7 @@
 /*
  * NAME
- *	dkimhdr -- hand a message's header fields to libopendkim handles
+ *	dkimhdr -- hand a message's header fields to a libopendkim verify
+ *	handle
  * DESCRIPTION
  *	libopendkim wants each header "in canonical format": "Name:value"
  *	with CRLF line breaks.  Milters get folded values with bare LF
@@ -13,8 +14,9 @@
  *	libopendkim copies each header into a 64 KiB buffer but keeps the
  *	full length, so simple canonicalization then reads past the buffer
  *	(ASan: heap-buffer-overflow in dkim_eoh).  A header line of
- *	DKIMHDR_MAX bytes or more is never handed over: verifying skips it
- *	(a signature covering it fails), signing reports an error.
+ *	DKIMHDR_MAX bytes or more is never handed over: it is skipped, and
+ *	a signature covering it fails.  Signing does not use libopendkim
+ *	(sign.c).
  */
 #include "buildconf.h"
 
@@ -27,14 +29,11 @@
 #define DKIMHDR_MAX 65535
 
 DKIM_STAT
-dkimhdr_feed(DKIM **h, size_t n, const struct message *m, int strict,
-    size_t *failed)
+dkimhdr_feed(DKIM *h, const struct message *m)
 {
 	char *line = NULL;
 	size_t cap = 0, len;
-	DKIM_STAT st;
 
-	*failed = 0;
 	for (size_t j = 0; j < m->nhdrs; j++) {
 		const char *v = m->hdrs[j].value;
 		size_t need = strlen(m->hdrs[j].name) + 2 * m->hdrs[j].vlen + 2;
@@ -57,32 +56,13 @@ dkimhdr_feed(DKIM **h, size_t n, const struct message *m, int strict,
 			line[len++] = v[i];
 		}
 		line[len] = '\0';
-		if (len >= DKIMHDR_MAX) {
-			if (strict) {
-				free(line);
-				return DKIM_STAT_INTERNAL;
-			}
+		if (len >= DKIMHDR_MAX)
 			continue;
-		}
-		for (size_t k = 0; k < n; k++) {
-			st = dkim_header(h[k], (unsigned char *)line, len);
-			/* A header libopendkim finds malformed (";" in a name,
-			 * a broken DKIM-Signature) is left out, not fatal:
-			 * only resource errors stop signing. */
-			if (st != DKIM_STAT_OK && strict &&
-			    (st == DKIM_STAT_NORESOURCE ||
-			    st == DKIM_STAT_INTERNAL)) {
-				*failed = k;
-				free(line);
-				return st;
-			}
-		}
+		/* A header libopendkim finds malformed (";" in a name, a
+		 * broken DKIM-Signature) is its signature's problem: the
+		 * results say so. */
+		(void)dkim_header(h, (unsigned char *)line, len);
 	}
 	free(line);
-	for (size_t k = 0; k < n; k++)
-		if ((st = dkim_eoh(h[k])) != DKIM_STAT_OK) {
-			*failed = k;
-			return st;
-		}
-	return DKIM_STAT_OK;
+	return dkim_eoh(h);
 }

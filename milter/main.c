@@ -31,6 +31,7 @@
 #include "milter/daemon.h"
 #include "milter/listen.h"
 #include "lib/log.h"
+#include "milter/pubkey_cache.h"
 #include "report/report.h"
 #include "milter/runloop.h"
 #include "milter/server.h"
@@ -140,6 +141,7 @@ serve(const char *path, int foreground)
 	    cfg->milter_max_command };
 	char err[512];
 	int stale, lfd = -1, rc = 1;
+	unsigned long hits, lookups;
 
 	if (daemon_check_socket(cfg->milter_socket, &stale, err,
 	    sizeof(err)) != 0 ||
@@ -181,6 +183,9 @@ serve(const char *path, int foreground)
 	if (*cfg->pid_file != '\0')
 		unlink(cfg->pid_file);
 	daemon_remove_socket(cfg->milter_socket);
+	pubkey_cache_counts(&hits, &lookups);
+	log_msg(LOG_INFO, "pubkey_cache: %lu of %lu key decodes answered from "
+	    "the cache", hits, lookups);
 	log_msg(LOG_INFO, "stopped");
 out:
 	state_release(boot);

@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-#include "milter/eom.h"
+#include "lib/header.h"
 #include "milter/loginmap.h"
 #include "milter/outbound.h"
 

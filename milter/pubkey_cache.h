@@ -5,7 +5,10 @@
 #ifndef AUTHFILTER_PUBKEY_CACHE_H
 #define AUTHFILTER_PUBKEY_CACHE_H
 
-/* Decodes answered from the cache since the start. */
-unsigned long	pubkey_cache_hits(void);
+/* Since the start: *lookups, the decodes the cache was asked for (a key
+ * in a read-only memory BIO, as libopendkim passes it), and *hits, those
+ * it answered. */
+void		pubkey_cache_counts(unsigned long *hits,
+		    unsigned long *lookups);
 
 #endif

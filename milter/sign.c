@@ -2,8 +2,8 @@
  * NAME
  *	sign -- DKIM signatures for outgoing mail
  * SYNOPSIS
- *	lib = sign_lib_new(ttl, err, sizeof(err));
- *	s = signer_new(lib, keys, n, queue_id, &msg, err, sizeof(err));
+ *	opts = sign_opts_new(ttl, err, sizeof(err));
+ *	s = signer_new(opts, keys, n, &msg, err, sizeof(err));
  *	signer_body(s, chunk, len, ...);	... for each body chunk
  *	signer_finish(s, &values, &n, ...);
  * DESCRIPTION
@@ -60,8 +60,8 @@ static const char *oversign[] = {
 /* Folded lines stay under this many characters. */
 #define SIGN_LINE 76
 
-struct sign_lib {
-	unsigned	 ttl;
+struct sign_opts {
+	unsigned	 ttl;	/* signature_ttl: x= is t= + ttl; 0: no x= */
 };
 
 struct md_sink {
@@ -70,7 +70,7 @@ struct md_sink {
 };
 
 struct signer {
-	const struct sign_lib *lib;
+	const struct sign_opts *opts;
 	const struct key *key[SIGN_MAX_KEYS];
 	size_t		 n;
 	EVP_MD_CTX	*hdr;	/* SHA-256 of the selected canonical headers */
@@ -79,23 +79,23 @@ struct signer {
 	char		*hlist;	/* h= value, folded */
 };
 
-struct sign_lib *
-sign_lib_new(unsigned ttl, char *err, size_t errsz)
+struct sign_opts *
+sign_opts_new(unsigned ttl, char *err, size_t errsz)
 {
-	struct sign_lib *sl = calloc(1, sizeof(*sl));
+	struct sign_opts *so = calloc(1, sizeof(*so));
 
-	if (sl == NULL) {
+	if (so == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	sl->ttl = ttl;
-	return sl;
+	so->ttl = ttl;
+	return so;
 }
 
 void
-sign_lib_free(struct sign_lib *sl)
+sign_opts_free(struct sign_opts *so)
 {
-	free(sl);
+	free(so);
 }
 
 void
@@ -229,12 +229,11 @@ select_headers(struct signer *s, const struct message *m)
 }
 
 struct signer *
-signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
-    const char *jobid, const struct message *m, char *err, size_t errsz)
+signer_new(const struct sign_opts *so, const struct key **keys, size_t n,
+    const struct message *m, char *err, size_t errsz)
 {
 	struct signer *s = calloc(1, sizeof(*s));
 
-	(void)jobid;
 	if (s == NULL || (s->hdr = EVP_MD_CTX_new()) == NULL ||
 	    (s->body.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(s->hdr, EVP_sha256(), NULL) != 1 ||
@@ -243,7 +242,7 @@ signer_new(struct sign_lib *sl, const struct key **keys, size_t n,
 		signer_free(s);
 		return NULL;
 	}
-	s->lib = sl;
+	s->opts = so;
 	for (size_t i = 0; i < n && i < SIGN_MAX_KEYS; i++) {
 		if (keys[i]->pkey == NULL) {
 			snprintf(err, errsz, "%s/%s: private key not loaded",
@@ -343,9 +342,9 @@ sign_one(struct signer *s, const struct key *k,
 	str_cat(&v, ";\n\tt=");
 	snprintf(num, sizeof(num), "%lld", (long long)now);
 	str_cat(&v, num);
-	if (s->lib->ttl > 0) {
+	if (s->opts->ttl > 0) {
 		snprintf(num, sizeof(num), "; x=%lld",
-		    (long long)now + (long long)s->lib->ttl);
+		    (long long)now + (long long)s->opts->ttl);
 		str_cat(&v, num);
 	}
 	str_cat(&v, "; bh=");

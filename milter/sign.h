@@ -9,19 +9,20 @@
 #include "keys/keystore.h"
 #include "milter/session.h"
 
-struct sign_lib;	/* one per runtime state: the signing options */
+struct sign_opts;	/* one per runtime state: what every signature gets */
 struct signer;		/* one per message: its hashes and keys */
 
 #define SIGN_MAX_KEYS 8	/* keys that sign one message */
 
-struct sign_lib	*sign_lib_new(unsigned ttl, char *err, size_t errsz);
-void		 sign_lib_free(struct sign_lib *);
+/* ttl: seconds from t= to x= (0: no x=). */
+struct sign_opts *sign_opts_new(unsigned ttl, char *err, size_t errsz);
+void		 sign_opts_free(struct sign_opts *);
 
 /* Start signing with every key; the stored headers are hashed at once.
  * NULL + err on failure. */
-struct signer	*signer_new(struct sign_lib *, const struct key **keys,
-		    size_t n, const char *jobid, const struct message *m,
-		    char *err, size_t errsz);
+struct signer	*signer_new(const struct sign_opts *, const struct key **keys,
+		    size_t n, const struct message *m, char *err,
+		    size_t errsz);
 int		 signer_body(struct signer *, const unsigned char *buf,
 		    size_t len, char *err, size_t errsz);
 /* The DKIM-Signature values (without the name, unfolded with "\n\t", no

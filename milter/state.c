@@ -10,7 +10,8 @@
  *	then does one pointer swap under a lock make it current.  Messages
  *	in progress keep the reference they took when they started and
  *	finish with the old state, which is freed when its last message
- *	releases it.  Later the key store hangs off the same state.
+ *	releases it.  The key store and the resolver are part of the state,
+ *	so a reload swaps them with the configuration.
  */
 #include "buildconf.h"
 
@@ -45,7 +46,7 @@ state_key_owner(const struct config *cfg)
 static void
 state_free(struct af_state *st)
 {
-	sign_lib_free(st->sign);
+	sign_opts_free(st->sign);
 	verify_lib_free(st->verify);
 	spf_lib_free(st->spf);
 	dmarc_lib_free(st->dmarc);
@@ -80,7 +81,7 @@ state_build(const char *path, struct config_errors *errs)
 	    (st->overrides = overrides_load(st->cfg->policy_overrides,
 	    errs)) == NULL)
 		goto fail;
-	if ((st->sign = sign_lib_new(st->cfg->signature_ttl, err,
+	if ((st->sign = sign_opts_new(st->cfg->signature_ttl, err,
 	    sizeof(err))) == NULL ||
 	    (st->dns = dns_new(st->cfg->dns_resolver,
 	    st->cfg->dns_timeout * 1000, (unsigned)st->cfg->dns_retries,

@@ -9,7 +9,7 @@
 #include "keys/keystore.h"
 #include "lib/config.h"
 
-struct sign_lib;
+struct sign_opts;
 struct loginmap;
 struct dns;
 struct verify_lib;
@@ -19,8 +19,8 @@ struct overrides;
 
 struct af_state {
 	struct config	*cfg;
-	struct keystore	*keys;		/* active keys with their PEM */
-	struct sign_lib	*sign;		/* libopendkim handle and options */
+	struct keystore	*keys;		/* active keys, decoded */
+	struct sign_opts *sign;		/* signing options (signature_ttl) */
 	struct loginmap	*logins;	/* sender_login_map, NULL if unset */
 	struct dns	*dns;		/* the one resolver (dns_resolver) */
 	struct verify_lib *verify;	/* DKIM verification, over dns */
@@ -31,8 +31,8 @@ struct af_state {
 	unsigned long	 generation;	/* 1 for the first, +1 per reload */
 };
 
-/* Build a complete new state from a file: configuration, key store and
- * signing library, each validated; NULL with errs filled. */
+/* Build a complete new state from a file: configuration, key store,
+ * resolver and checks, each validated; NULL with errs filled. */
 struct af_state	*state_build(const char *path, struct config_errors *errs);
 /* Make st the current state (takes over the caller's reference). */
 void		 state_install(struct af_state *st);

@@ -21,6 +21,8 @@ struct dkim_result {
 	char	 b[9];		/* header.b: first 8 characters */
 	char	 reason[128];	/* why, for the AR comment */
 	int	 dnssec;	/* the key record was DNSSEC-validated */
+	int	 partial_body;	/* a pass whose l= covers less than the
+				 * canonical body (RFC 6376 8.2) */
 };
 
 struct verify_lib *verify_lib_new(struct dns *d, unsigned max_sigs,
@@ -32,8 +34,8 @@ struct verifier	*verifier_new(struct verify_lib *, const char *jobid,
 int		 verifier_body(struct verifier *, const unsigned char *buf,
 		    size_t len);
 /* One result per DKIM-Signature header (nsig of them, counted by the
- * caller) into out; returns nsig.  Signatures libopendkim could not even
- * parse come last, as permerror. */
+ * caller with header_name_is()) into out, in header order; returns nsig.
+ * Signatures libopendkim could not even parse are permerror. */
 size_t		 verifier_finish(struct verifier *, struct dkim_result *out,
 		    size_t nsig);
 void		 verifier_free(struct verifier *);

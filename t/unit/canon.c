@@ -70,6 +70,33 @@ body_all_chunkings(const char *text, const char *want, const char *name)
 	ok(same, label);
 }
 
+/* canon_simple_len of text fed whole (step 0) or in chunks of step. */
+static unsigned long long
+simple_len(const char *text, size_t step)
+{
+	struct canon_simple_len sl = { 0 };
+	size_t len = strlen(text);
+
+	if (step == 0)
+		step = len;
+	for (size_t i = 0; i < len; i += step)
+		canon_simple_len_add(&sl, (const unsigned char *)text + i,
+		    len - i < step ? len - i : step);
+	return canon_simple_len_finish(&sl);
+}
+
+static void
+simple_all_chunkings(const char *text, unsigned long long want,
+    const char *name)
+{
+	int same = 1;
+
+	is_int(simple_len(text, 0), want, name);
+	for (size_t step = 1; step <= 7; step++)
+		same = same && simple_len(text, step) == want;
+	ok(same, "... in chunks of 1..7 bytes");
+}
+
 int
 main(void)
 {
@@ -106,5 +133,20 @@ main(void)
 	body_all_chunkings("x\r", "x\r\r\n", "lone CR at the very end");
 	body_all_chunkings("  lead\r\n", " lead\r\n",
 	    "leading white space becomes one SP");
+
+	/* RFC 6376 3.4.3 simple body: only trailing empty lines go */
+	simple_all_chunkings(" C \r\nD \t E\r\n\r\n\r\n", 12,
+	    "simple length of RFC 6376 3.4.5's body: \" C \\r\\nD \\t E\\r\\n\"");
+	simple_all_chunkings("", 2, "simple: an empty body is one CRLF");
+	simple_all_chunkings("\r\n\r\n", 2, "simple: only empty lines: one "
+	    "CRLF");
+	simple_all_chunkings("abc", 5, "simple: a missing final CRLF is added");
+	simple_all_chunkings("a\nb\n", 6, "simple: bare LF counts as CRLF");
+	simple_all_chunkings("a\r\n\r\nb\r\n\r\n", 8,
+	    "simple: inner empty lines kept, trailing ones dropped");
+	simple_all_chunkings("a \r\n \r\n", 7,
+	    "simple: white space is content, even on a line of its own");
+	simple_all_chunkings("x\r", 4, "simple: a lone CR at the end is "
+	    "content");
 	return done_testing();
 }
