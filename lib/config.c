@@ -116,6 +116,10 @@ static const struct setting settings[] = {
 	{ "temperror_action", "accept", K_ENUM, F(temperror_action), 0, 0,
 	    temperror_actions },
 	{ "quarantine_tag", "no", K_ENUM, F(quarantine_tag), 0, 0, yes_no },
+	/* l= lets anyone append to a signed body: such a pass is not
+	 * DMARC's unless the admin says so. */
+	{ "dmarc_allow_partial_body", "no", K_ENUM,
+	    F(dmarc_allow_partial_body), 0, 0, yes_no },
 	{ "trusted_networks", "", K_NETLIST, F(trusted_networks), 0, 0, NULL },
 	{ "policy_overrides", "", K_ABSPATH_OR_EMPTY, F(policy_overrides), 0, 0,
 	    NULL },

@@ -63,6 +63,7 @@ struct config {
 	enum temperror_action temperror_action;	/* DMARC temperror */
 	int		 quarantine_tag;	/* held mail gets the header */
 	int		 log_dns;		/* log every query sent */
+	int		 dmarc_allow_partial_body;	/* l= passes align */
 	struct netlist	*trusted_networks;	/* no enforcement */
 	struct wordlist	 allow_from_domains;	/* no enforcement */
 	char		*policy_overrides;	/* "" = none */

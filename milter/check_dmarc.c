@@ -37,6 +37,7 @@ dmarc_finish(void *cs, const struct check_in *in, struct check_results *r)
 		.spf = check_spf_counting(r),
 		.dkim = r->dkim,
 		.ndkim = r->ndkim,
+		.allow_partial = in->st->cfg->dmarc_allow_partial_body,
 	};
 
 	(void)cs;

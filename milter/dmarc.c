@@ -323,7 +323,7 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 	struct dmarc_record rec;
 	char org[256], why[200] = "";
 	enum found f;
-	int dkim_ok = 0, spf_ok = 0;
+	int dkim_ok = 0, spf_ok = 0, partial = 0;
 	const struct spf_verdict *spf;
 
 	memset(v, 0, sizeof(*v));
@@ -383,10 +383,18 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 			v->policy = rec.sp;
 	}
 
-	for (size_t i = 0; i < in->ndkim && !dkim_ok; i++)
-		dkim_ok = strcmp(in->dkim[i].result, "pass") == 0 &&
+	for (size_t i = 0; i < in->ndkim && !dkim_ok; i++) {
+		int aligned = strcmp(in->dkim[i].result, "pass") == 0 &&
 		    dmarc_aligned(lib, in->dkim[i].domain, from,
 		    rec.adkim_strict);
+		/* A pass whose l= leaves part of the body unsigned vouches
+		 * for that part only: not an aligned pass unless allowed. */
+		if (aligned && in->dkim[i].partial_body && !in->allow_partial) {
+			partial = 1;
+			continue;
+		}
+		dkim_ok = aligned;
+	}
 	/* The caller gives MAIL FROM's result; HELO's only for the null
 	 * sender (never HELO standing in for MAIL FROM: CVE-2019-20790). */
 	spf = in->spf;
@@ -414,6 +422,10 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 	} else
 		snprintf(v->reason, sizeof(v->reason), "%s",
 		    "no aligned DKIM or SPF pass");
+	if (partial)
+		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) -
+		    strlen(v->reason), "; the aligned DKIM pass signs part of "
+		    "the body only, l=");
 }
 
 /* Worse first: fail (stricter disposition first), temperror, none,

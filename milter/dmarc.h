@@ -55,6 +55,7 @@ struct dmarc_inputs {
 	const struct spf_verdict *spf;
 	const struct dkim_result *dkim;
 	size_t		 ndkim;
+	int		 allow_partial;	/* dmarc_allow_partial_body */
 };
 
 /* Evaluate.  sample is 0..99, compared with pct. */

@@ -78,6 +78,7 @@ records = [
     txt("notes62k", "v=DKIM1; k=rsa; " + huge_notes + "p=" + rsa_pub),
     txt("bigp", "v=DKIM1; k=rsa; p=" + "A" * 1400),
     txt("big8k", "v=DKIM1; k=rsa; p=" + big_pub),
+    '_dmarc.example.net. 300 IN TXT "v=DMARC1; p=reject"',
 ]
 h.start_dns(records)
 af = h.start_authfilter()
@@ -230,6 +231,25 @@ check("l=, c=relaxed/relaxed, white space at line ends",
       sign(m, b"rsa", length=True, canonicalize=(b"relaxed", b"relaxed")),
       r"^dkim=pass", absent="l= covers")
 
+# A pass that signs part of the body only does not make DMARC pass
+# (example.net publishes p=reject), unless dmarc_allow_partial_body.
+def dmarc_of(text):
+    m = re.search(r"dmarc=(\w+)( \([^)]*\))?", text)
+    return m.group(0) if m else "no dmarc= in %r" % text
+
+
+lpart = sign(msg("l-dmarc"), b"rsa", length=True) + b"Unsigned: we won!\r\n"
+got, text = verdict(lpart)
+t.like(dmarc_of(text), "dmarc=fail", "l= pass covering part of the body: "
+       "DMARC fails")
+t.like(dmarc_of(text), "signs part of the body only, l=", "and says why")
+got, text = verdict(sign(msg("l-dmarc-whole"), b"rsa", length=True))
+t.like(dmarc_of(text), "dmarc=pass", "l= covering the whole body: DMARC "
+       "passes")
 t.ok(af.alive(), "the daemon stays up")
-h.finish()
+h.stop_authfilter(af)
+af = h.start_authfilter({"dmarc_allow_partial_body": "yes"}, name="partial")
+got, text = verdict(lpart)
+t.like(dmarc_of(text), "dmarc=pass", "dmarc_allow_partial_body = yes: the "
+       "partial pass counts")
 t.done()
