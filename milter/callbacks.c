@@ -154,7 +154,9 @@ cb_envfrom(struct milter_conn *mc, const char *addr)
 		return tempfail(mc, "out of memory at MAIL FROM");
 	take_queue_id(mc, &s->msg);
 	/* Everything direction depends on is known now. */
-	s->msg.dir = direction_of(st->cfg, s, &s->msg.dir_why);
+	s->msg.dir = direction_of(st->cfg, s->msg.auth_authen, s->has_addr ?
+	    (const struct sockaddr *)&s->client_addr : NULL, s->daemon_name,
+	    &s->msg.dir_why);
 	if (s->msg.dir == DIR_INBOUND) {
 		struct check_in in = CHECK_IN(s);
 		if (checks_begin(&s->msg) != 0)
@@ -250,8 +252,8 @@ cb_eoh(struct milter_conn *mc)
 		m->sign_skip = op.skip;
 		return MS_CONTINUE;
 	}
-	m->signer = signer_new(st->sign, op.keys, op.nkeys, m, err,
-	    sizeof(err));
+	m->signer = signer_new(st->sign, op.keys, op.nkeys, m->hdrs, m->nhdrs,
+	    err, sizeof(err));
 	if (m->signer == NULL)
 		sign_failed(m, err);
 	return MS_CONTINUE;

@@ -2,7 +2,7 @@
  * NAME
  *	direction -- is a message leaving the organisation or arriving?
  * SYNOPSIS
- *	dir = direction_of(cfg, session, &why);
+ *	dir = direction_of(cfg, auth_authen, client_addr, daemon_name, &why);
  * DESCRIPTION
  *	Outbound means one of: the client authenticated with SASL (the
  *	{auth_authen} macro is set and not empty), the client address is
@@ -17,25 +17,23 @@
 
 #include "milter/direction.h"
 #include "lib/netlist.h"
-#include "milter/session.h"
 
 enum direction
-direction_of(const struct config *cfg, const struct session *s,
-    const char **why)
+direction_of(const struct config *cfg, const char *auth_authen,
+    const struct sockaddr *client, const char *daemon_name, const char **why)
 {
-	if (s->msg.auth_authen != NULL && s->msg.auth_authen[0] != '\0') {
+	if (auth_authen != NULL && auth_authen[0] != '\0') {
 		*why = "auth";
 		return DIR_OUTBOUND;
 	}
-	if (s->has_addr && netlist_match(cfg->internal_networks,
-	    (const struct sockaddr *)&s->client_addr)) {
+	if (client != NULL && netlist_match(cfg->internal_networks, client)) {
 		*why = "internal_network";
 		return DIR_OUTBOUND;
 	}
-	if (s->daemon_name != NULL && s->daemon_name[0] != '\0')
+	if (daemon_name != NULL && daemon_name[0] != '\0')
 		for (size_t i = 0; i < cfg->submission_daemons.n; i++)
 			if (strcmp(cfg->submission_daemons.w[i],
-			    s->daemon_name) == 0) {
+			    daemon_name) == 0) {
 				*why = "submission_daemon";
 				return DIR_OUTBOUND;
 			}

@@ -3,7 +3,7 @@
  *	sign -- DKIM signatures for outgoing mail
  * SYNOPSIS
  *	opts = sign_opts_new(ttl, err, sizeof(err));
- *	s = signer_new(opts, keys, n, &msg, err, sizeof(err));
+ *	s = signer_new(opts, keys, n, hdrs, nhdrs, err, sizeof(err));
  *	signer_body(s, chunk, len, ...);	... for each body chunk
  *	signer_finish(s, &values, &n, ...);
  * DESCRIPTION
@@ -187,12 +187,12 @@ hlist_add(struct str *h, const char *name)
 /* Choose the header fields, write the h= list, hash them (5.4.2: each
  * listed name takes the next unused instance from the bottom). */
 static int
-select_headers(struct signer *s, const struct message *m)
+select_headers(struct signer *s, const struct header *hdrs, size_t nhdrs)
 {
 	struct str h = { 0 };
 	struct md_sink sink = { .md = s->hdr };
-	unsigned char *used = calloc(m->nhdrs + 1, 1);
-	const char **names = calloc(m->nhdrs + 16, sizeof(*names));
+	unsigned char *used = calloc(nhdrs + 1, 1);
+	const char **names = calloc(nhdrs + 16, sizeof(*names));
 	size_t nnames = 0;
 
 	if (used == NULL || names == NULL) {
@@ -200,15 +200,15 @@ select_headers(struct signer *s, const struct message *m)
 		free(names);
 		return -1;
 	}
-	for (size_t j = 0; j < m->nhdrs; j++)
-		if (listed(m->hdrs[j].name, signhdrs))
-			names[nnames++] = m->hdrs[j].name;
+	for (size_t j = 0; j < nhdrs; j++)
+		if (listed(hdrs[j].name, signhdrs))
+			names[nnames++] = hdrs[j].name;
 	for (size_t i = 0; oversign[i] != NULL; i++)
 		names[nnames++] = oversign[i];
 	for (size_t i = 0; i < nnames; i++) {
 		hlist_add(&h, names[i]);
-		for (size_t j = m->nhdrs; j > 0; j--) {
-			const struct header *hd = &m->hdrs[j - 1];
+		for (size_t j = nhdrs; j > 0; j--) {
+			const struct header *hd = &hdrs[j - 1];
 
 			if (used[j - 1] || strcasecmp(hd->name, names[i]) != 0)
 				continue;
@@ -230,7 +230,7 @@ select_headers(struct signer *s, const struct message *m)
 
 struct signer *
 signer_new(const struct sign_opts *so, const struct key **keys, size_t n,
-    const struct message *m, char *err, size_t errsz)
+    const struct header *hdrs, size_t nhdrs, char *err, size_t errsz)
 {
 	struct signer *s = calloc(1, sizeof(*s));
 
@@ -252,7 +252,7 @@ signer_new(const struct sign_opts *so, const struct key **keys, size_t n,
 		}
 		s->key[s->n++] = keys[i];
 	}
-	if (select_headers(s, m) != 0) {
+	if (select_headers(s, hdrs, nhdrs) != 0) {
 		snprintf(err, errsz, "headers: out of memory or hash error");
 		signer_free(s);
 		return NULL;

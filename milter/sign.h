@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 #include "keys/keystore.h"
-#include "milter/session.h"
+#include "keys/keystore.h"
+#include "lib/header.h"
 
 struct sign_opts;	/* one per runtime state: what every signature gets */
 struct signer;		/* one per message: its hashes and keys */
@@ -18,11 +19,11 @@ struct signer;		/* one per message: its hashes and keys */
 struct sign_opts *sign_opts_new(unsigned ttl, char *err, size_t errsz);
 void		 sign_opts_free(struct sign_opts *);
 
-/* Start signing with every key; the stored headers are hashed at once.
- * NULL + err on failure. */
+/* Start signing with every key; the message's header fields are hashed
+ * at once.  NULL + err on failure. */
 struct signer	*signer_new(const struct sign_opts *, const struct key **keys,
-		    size_t n, const struct message *m, char *err,
-		    size_t errsz);
+		    size_t n, const struct header *hdrs, size_t nhdrs,
+		    char *err, size_t errsz);
 int		 signer_body(struct signer *, const unsigned char *buf,
 		    size_t len, char *err, size_t errsz);
 /* The DKIM-Signature values (without the name, unfolded with "\n\t", no
