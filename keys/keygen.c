@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "keys/keygen.h"
+#include "lib/tagval.h"
 
 char *
 keygen_new(enum key_alg alg, unsigned bits, char *err, size_t errsz)
@@ -147,46 +148,19 @@ keygen_zone_line(const char *domain, const char *selector, const char *record)
 	return out;
 }
 
-/* Value of tag `name` in a tag=value list, white space removed. */
-static int
-tag_value(const char *txt, const char *name, char *out, size_t outsz)
-{
-	const char *p = txt;
-	size_t nlen = strlen(name);
-
-	while (*p != '\0') {
-		const char *end = strchr(p, ';'), *q;
-		size_t o = 0;
-
-		if (end == NULL)
-			end = p + strlen(p);
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		q = p + nlen;
-		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0) {
-			while (q < end && isspace((unsigned char)*q))
-				q++;
-			if (q < end && *q == '=') {
-				for (q++; q < end && o + 1 < outsz; q++)
-					if (!isspace((unsigned char)*q))
-						out[o++] = *q;
-				out[o] = '\0';
-				return 0;
-			}
-		}
-		p = *end == ';' ? end + 1 : end;
-	}
-	return -1;
-}
-
 int
 keygen_record_matches(const char *txt, enum key_alg alg, const char *p)
 {
 	char got[4096], k[32];
+	size_t len = strlen(txt);
+	int kr;
 
-	if (tag_value(txt, "p", got, sizeof(got)) != 0 || strcmp(got, p) != 0)
+	if (tagval_get(txt, len, "p", got, sizeof(got)) != 1 ||
+	    strcmp(got, p) != 0)
 		return 0;
-	if (tag_value(txt, "k", k, sizeof(k)) != 0)
-		strcpy(k, "rsa");
+	if ((kr = tagval_get(txt, len, "k", k, sizeof(k))) < 0)
+		return 0;
+	if (kr == 0)
+		strcpy(k, "rsa");	/* RFC 6376 3.6.1: the default */
 	return strcmp(k, key_alg_short(alg)) == 0;
 }

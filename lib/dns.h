@@ -79,6 +79,15 @@ void		 dns_set_trace(struct dns *, int on);
 /* Queries sent to the network since dns_new(), for tests and bench. */
 unsigned long	 dns_queries(struct dns *);
 
+/* The <length><bytes> strings of one TXT rdata (RFC 1035 3.3.14)
+ * joined into out (at least len + 1 bytes; NUL-terminated): the joined
+ * length, NUL bytes and all, or -1 if malformed. */
+long		 dns_txt_join(const unsigned char *rd, size_t len, char *out);
+/* The same as a new string (*outlen its length, if not NULL); NULL if
+ * malformed, with a NUL byte, or out of memory. */
+char		*dns_txt_string(const unsigned char *rd, size_t len,
+		    size_t *outlen);
+
 /* The raw reply packet for (name, type, class IN) into buf: what
  * libraries that parse DNS themselves (libopendkim) want.  *len is the
  * packet's length; *secure is 1 when DNSSEC validated it. */

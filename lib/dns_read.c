@@ -64,30 +64,36 @@ dns_query_raw(struct dns *d, const char *name, int type, unsigned char *buf,
 	return st;
 }
 
-/* Join the <length><bytes> strings of one TXT rdata; NULL if malformed. */
-static char *
-txt_join(const unsigned char *rd, size_t len)
+long
+dns_txt_join(const unsigned char *rd, size_t len, char *out)
 {
-	char *out = malloc(len + 1);
 	size_t i = 0, o = 0;
 
-	if (out == NULL)
-		return NULL;
 	while (i < len) {
 		size_t n = rd[i++];
-		if (n > len - i) {
-			free(out);
-			return NULL;
-		}
+		if (n > len - i)
+			return -1;
 		memcpy(out + o, rd + i, n);
 		o += n;
 		i += n;
 	}
 	out[o] = '\0';
-	if (strlen(out) != o) {		/* a NUL byte inside: refuse */
+	return (long)o;
+}
+
+char *
+dns_txt_string(const unsigned char *rd, size_t len, size_t *outlen)
+{
+	char *out = malloc(len + 1);
+	long n = -1;
+
+	if (out != NULL && ((n = dns_txt_join(rd, len, out)) < 0 ||
+	    strlen(out) != (size_t)n)) {
 		free(out);
 		return NULL;
 	}
+	if (out != NULL && outlen != NULL)
+		*outlen = (size_t)n;
 	return out;
 }
 
@@ -174,7 +180,7 @@ txt_strings(const char *name, size_t count, unsigned char *const *data,
 		return DNS_TEMPFAIL;
 	}
 	for (size_t i = 0; i < count; i++)
-		if (((*txt)[i] = txt_join(data[i], len[i])) == NULL) {
+		if (((*txt)[i] = dns_txt_string(data[i], len[i], NULL)) == NULL) {
 			snprintf(err, errsz, "%s: malformed TXT record", name);
 			dns_txt_free(*txt);
 			*txt = NULL;

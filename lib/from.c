@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/cfws.h"
 #include "lib/from.h"
@@ -285,4 +286,15 @@ from_parse(const char *value, size_t len, struct from_result *out)
 			return FROM_SYNTAX;
 	}
 	return out->n > 0 ? FROM_OK : FROM_EMPTY;
+}
+
+int
+domain_at_or_below(const char *domain, const char *parent)
+{
+	size_t dl = strlen(domain), pl = strlen(parent);
+
+	if (strcasecmp(domain, parent) == 0)
+		return 1;
+	return dl > pl && domain[dl - pl - 1] == '.' &&
+	    strcasecmp(domain + dl - pl, parent) == 0;
 }

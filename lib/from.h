@@ -32,4 +32,8 @@ enum from_status from_parse(const char *value, size_t len,
  * A-label form).  0 on success. */
 int	domain_normalise(const char *in, size_t len, char *out, size_t outsz);
 
+/* 1 when domain is parent or a name below it ("a.b.example" is below
+ * "b.example", "xb.example" is not); case-insensitive. */
+int	domain_at_or_below(const char *domain, const char *parent);
+
 #endif

@@ -47,8 +47,8 @@ prefetch_keys(const struct check_in *in)
 		if (!header_name_is(h->name, "DKIM-Signature"))
 			continue;
 		nsig++;
-		if (tagval_get(h->value, h->vlen, "d", d, sizeof(d)) == 0 &&
-		    tagval_get(h->value, h->vlen, "s", sel, sizeof(sel)) == 0 &&
+		if (tagval_get(h->value, h->vlen, "d", d, sizeof(d)) == 1 &&
+		    tagval_get(h->value, h->vlen, "s", sel, sizeof(sel)) == 1 &&
 		    d[0] != '\0' && sel[0] != '\0') {
 			snprintf(name, sizeof(name), "%s._domainkey.%s", sel, d);
 			dns_prefetch(in->st->dns, name, RR_TYPE_TXT);

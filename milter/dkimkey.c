@@ -34,30 +34,6 @@
 /* The largest DNS message (RFC 1035 4.2.2: a 16-bit length over TCP). */
 #define DKIMKEY_DNS_MAX 65535
 
-/* The <length><bytes> strings of one TXT rdata, joined; NULL if bad. */
-static char *
-txt_join(const unsigned char *rd, size_t len, size_t *outlen)
-{
-	char *out = malloc(len + 1);
-	size_t i = 0, o = 0;
-
-	if (out == NULL)
-		return NULL;
-	while (i < len) {
-		size_t n = rd[i++];
-		if (n > len - i || memchr(rd + i, '\0', n) != NULL) {
-			free(out);
-			return NULL;
-		}
-		memcpy(out + o, rd + i, n);
-		o += n;
-		i += n;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
-
 /* The one TXT record of the answer section of pkt. */
 static enum dkimkey_status
 answer_txt(const unsigned char *pkt, size_t plen, const char *name,
@@ -83,7 +59,7 @@ answer_txt(const unsigned char *pkt, size_t plen, const char *name,
 			continue;
 		if (++ntxt > 1)
 			continue;
-		*rec = txt_join(ns_rr_rdata(rr), ns_rr_rdlen(rr), len);
+		*rec = dns_txt_string(ns_rr_rdata(rr), ns_rr_rdlen(rr), len);
 		if (*rec == NULL) {
 			snprintf(why, whysz, "%s: malformed TXT record (or a "
 			    "NUL byte in it)", name);

@@ -39,6 +39,7 @@
 #include "milter/ar.h"
 #include "milter/check.h"
 #include "milter/eom.h"
+#include "lib/from.h"
 #include "lib/header.h"
 #include "lib/log.h"
 #include "lib/netlist.h"
@@ -84,15 +85,9 @@ eom_ar_value(const struct session *s, const struct config *cfg,
 static int
 domain_listed(const struct wordlist *wl, const char *domain)
 {
-	size_t dl = strlen(domain);
-
-	for (size_t i = 0; i < wl->n; i++) {
-		size_t l = strlen(wl->w[i]);
-		if (strcasecmp(wl->w[i], domain) == 0 || (dl > l &&
-		    domain[dl - l - 1] == '.' &&
-		    strcasecmp(domain + dl - l, wl->w[i]) == 0))
+	for (size_t i = 0; i < wl->n; i++)
+		if (domain_at_or_below(domain, wl->w[i]))
 			return 1;
-	}
 	return 0;
 }
 

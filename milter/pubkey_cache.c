@@ -57,6 +57,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "lib/hash.h"
 #include "milter/pubkey_cache.h"
 
 /* Distinct keys seen in a while: the senders of most mail use a few
@@ -85,15 +86,10 @@ resolve(void)
 	*(void **)&next_d2i = dlsym(RTLD_NEXT, "d2i_PUBKEY_bio");
 }
 
-/* FNV-1a */
 static size_t
 slot_of(const unsigned char *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (len-- > 0)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return (size_t)(h % PUBKEY_CACHE_SLOTS);
+	return fnv1a(FNV1A_INIT, p, len) % PUBKEY_CACHE_SLOTS;
 }
 
 /* The cached key whose bytes begin the BIO's data, with one more

@@ -164,25 +164,6 @@ txt_add(SPF_dns_rr_t *rr, const char *s)
 	return 0;
 }
 
-/* The <length><bytes> strings of one TXT rdata joined into out (at
- * least len + 1 octets); its length, NULs and all, or -1 if malformed. */
-static long
-txt_join(const unsigned char *rd, size_t len, char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len) {
-		size_t n = rd[i++];
-		if (n > len - i)
-			return -1;
-		memcpy(out + o, rd + i, n);
-		o += n;
-		i += n;
-	}
-	out[o] = '\0';
-	return (long)o;
-}
-
 /* One SPF record for libspf2: checked and rewritten, or, refused, as
  * two records (see DESCRIPTION). */
 static int
@@ -228,7 +209,7 @@ txt_answer(SPF_dns_server_t *srv, const char *domain,
 	for (i = 0; rc == 0 && i < rs->n; i++) {
 		long n;
 		if ((txt[i] = malloc(rs->len[i] + 1)) == NULL ||
-		    (n = txt_join(rs->data[i], rs->len[i], txt[i])) < 0) {
+		    (n = dns_txt_join(rs->data[i], rs->len[i], txt[i])) < 0) {
 			rc = -1;
 			break;
 		}

@@ -61,6 +61,7 @@
 #include <opendkim/dkim.h>
 
 #include "milter/canon.h"
+#include "lib/tagval.h"
 #include "milter/dkimcheck.h"
 #include "milter/dkimhdr.h"
 #include "lib/dns.h"
@@ -136,10 +137,10 @@ row_parse(struct sigrow *r, const char *value, size_t len)
 	const char *slash;
 	int ok;
 
-	(void)dkimcheck_taglist(value, len, r->bad, sizeof(r->bad));
-	(void)dkimcheck_tag(value, len, "d", r->d, sizeof(r->d));
-	(void)dkimcheck_tag(value, len, "s", r->s, sizeof(r->s));
-	(void)dkimcheck_tag(value, len, "a", r->a, sizeof(r->a));
+	(void)tagval_check(value, len, r->bad, sizeof(r->bad));
+	(void)tagval_get(value, len, "d", r->d, sizeof(r->d));
+	(void)tagval_get(value, len, "s", r->s, sizeof(r->s));
+	(void)tagval_get(value, len, "a", r->a, sizeof(r->a));
 	/* header.a is a value token (RFC 8601 2.2); anything else stays out */
 	ok = r->a[0] != '\0';
 	for (const char *p = r->a; *p != '\0' && ok; p++)
@@ -148,11 +149,11 @@ row_parse(struct sigrow *r, const char *value, size_t len)
 	if (!ok)
 		r->a[0] = '\0';
 	/* b= is 344 characters for RSA-2048, 2732 for RSA-16384 */
-	if (dkimcheck_tag(value, len, "b", b, sizeof(b)) == 1)
+	if (tagval_get(value, len, "b", b, sizeof(b)) == 1)
 		r->b = strdup(b);
-	if (dkimcheck_tag(value, len, "l", c, sizeof(c)) != 0) {
+	if (tagval_get(value, len, "l", c, sizeof(c)) != 0) {
 		/* RFC 6376 3.5 c=: "header/body", body "simple" by default */
-		if (dkimcheck_tag(value, len, "c", c, sizeof(c)) != 1)
+		if (tagval_get(value, len, "c", c, sizeof(c)) != 1)
 			c[0] = '\0';
 		slash = strchr(c, '/');
 		r->lbody = slash != NULL && strcmp(slash + 1, "relaxed") == 0 ?
@@ -230,7 +231,7 @@ too_long(struct sigrow *r, const char *rec, size_t len)
 	int n = 0;
 
 	if (p != NULL && der != NULL &&
-	    dkimcheck_tag(rec, len, "p", p, len + 1) == 1 &&
+	    tagval_get(rec, len, "p", p, len + 1) == 1 &&
 	    (n = EVP_DecodeBlock(der, (unsigned char *)p, (int)strlen(p))) > 0)
 		k = d2i_PUBKEY(NULL, &q, n);
 	if (k != NULL) {

@@ -185,18 +185,14 @@ const struct override *
 overrides_find(const struct overrides *o, const char *domain, time_t now)
 {
 	const struct override *best = NULL;
-	size_t dl = strlen(domain);
 
 	for (size_t i = 0; o != NULL && i < o->n; i++) {
 		const struct override *e = &o->e[i];
-		size_t l = strlen(e->domain);
 		if (e->until != 0 && now >= e->until)
 			continue;
-		if (strcasecmp(e->domain, domain) != 0 && !(dl > l &&
-		    domain[dl - l - 1] == '.' &&
-		    strcasecmp(domain + dl - l, e->domain) == 0))
+		if (!domain_at_or_below(domain, e->domain))
 			continue;
-		if (best == NULL || l > strlen(best->domain))
+		if (best == NULL || strlen(e->domain) > strlen(best->domain))
 			best = e;
 	}
 	return best;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/tagval.h"
 #include "milter/dkimcheck.h"
 #include "t/tap.h"
 
@@ -14,7 +15,7 @@ static int
 list(const char *s, char *why, size_t whysz)
 {
 	why[0] = '\0';
-	return dkimcheck_taglist(s, strlen(s), why, whysz);
+	return tagval_check(s, strlen(s), why, whysz);
 }
 
 static int
@@ -58,7 +59,7 @@ main(void)
 	{
 		char big[64 * 8 + 32];
 		size_t o = 0;
-		for (int i = 0; i < DKIMCHECK_MAX_TAGS; i++)
+		for (int i = 0; i < TAGVAL_MAX_TAGS; i++)
 			o += (size_t)snprintf(big + o, sizeof(big) - o,
 			    "x%d=1;", i);
 		is_int(list(big, why, sizeof(why)), 0, "64 tags: accepted");
@@ -67,22 +68,22 @@ main(void)
 	}
 
 	/* ---- tag values ---- */
-	is_int(dkimcheck_tag(sig, strlen(sig), "b", v, sizeof(v)), 1,
+	is_int(tagval_get(sig, strlen(sig), "b", v, sizeof(v)), 1,
 	    "b= found");
 	is_str(v, "ABCDEF", "b= without its folding white space");
-	is_int(dkimcheck_tag(sig, strlen(sig), "a", v, sizeof(v)), 1,
+	is_int(tagval_get(sig, strlen(sig), "a", v, sizeof(v)), 1,
 	    "a= found");
 	is_str(v, "rsa-sha256", "a= as written");
-	is_int(dkimcheck_tag(sig, strlen(sig), "l", v, sizeof(v)), 0,
+	is_int(tagval_get(sig, strlen(sig), "l", v, sizeof(v)), 0,
 	    "l= absent");
-	is_int(dkimcheck_tag(sig, strlen(sig), "D", v, sizeof(v)), 0,
+	is_int(tagval_get(sig, strlen(sig), "D", v, sizeof(v)), 0,
 	    "names are case-sensitive: D= is not d=");
-	is_int(dkimcheck_tag(bad, strlen(bad), "d", v, sizeof(v)), 1, "a malformed tag-spec does not hide the others");
+	is_int(tagval_get(bad, strlen(bad), "d", v, sizeof(v)), 1, "a malformed tag-spec does not hide the others");
 	is_str(v, "ex.net", "d= of that signature");
-	is_int(dkimcheck_tag("a=x; a=y", 8, "a", v, sizeof(v)), 1,
+	is_int(tagval_get("a=x; a=y", 8, "a", v, sizeof(v)), 1,
 	    "a tag twice: found");
 	is_str(v, "y", "the last one, as libopendkim reads it");
-	is_int(dkimcheck_tag(sig, strlen(sig), "d", v, 4), -1,
+	is_int(tagval_get(sig, strlen(sig), "d", v, 4), -1,
 	    "a value longer than the buffer");
 	is_str(v, "", "leaves it empty");
 

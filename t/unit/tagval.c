@@ -1,4 +1,4 @@
-/* Unit tests for milter/tagval.c. */
+/* Unit tests for lib/tagval.c (more in t/unit/dkimcheck.c). */
 #include "buildconf.h"
 
 #include <string.h>
@@ -18,21 +18,22 @@ main(void)
 	char v[64];
 
 	ok(get("v=1; a=rsa-sha256; d=example.org; s=s1", "d", v, sizeof(v)) ==
-	    0 && strcmp(v, "example.org") == 0, "d= among others");
-	ok(get(" v = 1 ;\r\n\ts = sel ; d=x", "s", v, sizeof(v)) == 0 &&
+	    1 && strcmp(v, "example.org") == 0, "d= among others");
+	ok(get(" v = 1 ;\r\n\ts = sel ; d=x", "s", v, sizeof(v)) == 1 &&
 	    strcmp(v, "sel") == 0, "folding white space around name and value");
-	ok(get("b=AbC\r\n\t dEf; d=x", "b", v, sizeof(v)) == 0 &&
+	ok(get("b=AbC\r\n\t dEf; d=x", "b", v, sizeof(v)) == 1 &&
 	    strcmp(v, "AbCdEf") == 0, "white space inside a value dropped");
-	ok(get("dd=wrong; d=right", "d", v, sizeof(v)) == 0 &&
+	ok(get("dd=wrong; d=right", "d", v, sizeof(v)) == 1 &&
 	    strcmp(v, "right") == 0, "a longer tag name is another tag");
-	ok(get("D=upper; d=lower", "d", v, sizeof(v)) == 0 &&
+	ok(get("D=upper; d=lower", "d", v, sizeof(v)) == 1 &&
 	    strcmp(v, "lower") == 0, "tag names are case-sensitive");
-	ok(get("d=first; d=second", "d", v, sizeof(v)) == 0 &&
-	    strcmp(v, "first") == 0, "the first of two");
-	ok(get("garbage; d=x", "d", v, sizeof(v)) == 0 &&
+	ok(get("d=first; d=second", "d", v, sizeof(v)) == 1 &&
+	    strcmp(v, "second") == 0, "the last of two (tagval_check refuses "
+	    "such a list)");
+	ok(get("garbage; d=x", "d", v, sizeof(v)) == 1 &&
 	    strcmp(v, "x") == 0, "a tag-spec without = is skipped");
-	ok(get("a=1; s=2", "d", v, sizeof(v)) == -1, "absent: -1");
+	ok(get("a=1; s=2", "d", v, sizeof(v)) == 0, "absent: 0");
 	ok(get("d=0123456789", "d", v, 5) == -1, "too long for out: -1");
-	ok(get("d=", "d", v, sizeof(v)) == 0 && v[0] == '\0', "empty value");
+	ok(get("d=", "d", v, sizeof(v)) == 1 && v[0] == '\0', "empty value");
 	return done_testing();
 }
