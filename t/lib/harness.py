@@ -608,6 +608,24 @@ def rsa_key(bits=2048):
     return pem, base64.b64encode(der).decode()
 
 
+def milter_raw(port, raw, sender, ip="198.51.100.25", helo="mx.example"):
+    """A whole message (bytes, as signed) through the milter protocol:
+    (the final reply code, [values of the Authentication-Results headers
+    inserted])."""
+    from milterclient import Milter, split_message
+    hdrs, body = split_message(raw)
+    c = Milter("127.0.0.1", port)
+    try:
+        c.connect(hostname=helo, ip=ip)
+        c.helo(helo)
+        code, _ = c.message(hdrs, body=body, sender=sender)
+        ars = [v for _, n, v in c.inserted_headers()
+               if n == "Authentication-Results"]
+    finally:
+        c.quit()
+    return code, ars
+
+
 def milter_ar(port, ip, helo, mailfrom, headers=None, body=b"hi\r\n"):
     """One inbound message through the milter protocol; the parsed results
     of the Authentication-Results header it got (without the authserv-id
