@@ -127,7 +127,8 @@ static const struct setting settings[] = {
 	    NULL },
 	{ "dns_trust_anchor", "", K_ABSPATH_OR_EMPTY, F(dns_trust_anchor), 0, 0,
 	    NULL },
-	{ "dns_retries", "3", K_COUNT, F(dns_retries), 0, 10, NULL },
+	/* unbound's outbound-msg-retry, which must be at least 1. */
+	{ "dns_retries", "3", K_COUNT, F(dns_retries), 1, 10, NULL },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },

@@ -156,12 +156,12 @@ main(void)
 	cfg = parse("spf_fail_action = reject\ntemperror_action = tempfail\n"
 	    "trusted_networks = 192.0.2.0/24\n"
 	    "allow_from_domains = a.example, b.example\n"
-	    "dns_retries = 0\nquarantine_tag = yes\n", &errs);
+	    "dns_retries = 1\nquarantine_tag = yes\n", &errs);
 	ok(cfg != NULL && cfg->spf_fail_action == SPF_FAIL_REJECT &&
 	    cfg->temperror_action == TEMPERROR_TEMPFAIL &&
 	    cfg->allow_from_domains.n == 2 &&
 	    strcmp(cfg->allow_from_domains.w[1], "b.example") == 0 &&
-	    cfg->dns_retries == 0 && cfg->quarantine_tag == 1 &&
+	    cfg->dns_retries == 1 && cfg->quarantine_tag == 1 &&
 	    netlist_match_str(cfg->trusted_networks, "192.0.2.9") == 1,
 	    "policy and DNS settings parse");
 	config_free(cfg);
@@ -170,9 +170,15 @@ main(void)
 	ok(cfg == NULL && errs_has(&errs, "test.conf:1: spf_fail_action: "
 	    "\"bounce\" is not one of: accept, tag, quarantine, reject", 1) &&
 	    errs_has(&errs, "test.conf:2: dns_retries: \"11\": expected a "
-	    "number from 0 to 10", 1) && errs_has(&errs, "test.conf:3: "
+	    "number from 1 to 10", 1) && errs_has(&errs, "test.conf:3: "
 	    "policy_overrides: \"rel/path\": must be an absolute path", 1),
 	    "bad policy and DNS values, each reported");
+	config_errors_clear(&errs);
+	/* libunbound refuses outbound-msg-retry 0: the parser does first. */
+	cfg = parse("dns_retries = 0\n", &errs);
+	ok(cfg == NULL && errs_has(&errs, "test.conf:1: dns_retries: \"0\": "
+	    "expected a number from 1 to 10", 1), "dns_retries = 0 refused "
+	    "with FILE:LINE");
 	config_errors_clear(&errs);
 
 	cfg = parse("user = root\n", &errs);
