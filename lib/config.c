@@ -36,6 +36,34 @@
 /* A config file larger than this is certainly a mistake (a key, a log). */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
+/* The line (1-based) that the byte at p is on. */
+static unsigned
+line_of(const char *text, const char *p)
+{
+	unsigned n = 1;
+
+	for (; text < p; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* s with every byte that is not printable ASCII as \xNN, at most 64 of
+ * them: a message must not send a file's control bytes to a terminal. */
+static void
+printable(const char *s, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s[i] != '\0' && i < 64 && o + 5 < outsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_ENUM, K_USER, K_MODE, K_COUNT, K_SIZE,
@@ -525,8 +553,10 @@ parse_logical(struct config *cfg, const char *src, unsigned lineno,
 		return;
 	}
 	if ((s = find_setting(ns)) == NULL) {
-		config_errors_add(errs, "%s:%u: unknown setting \"%.64s\"", src, lineno,
-		    ns);
+		char shown[4 * 64 + 1];
+		printable(ns, shown, sizeof(shown));
+		config_errors_add(errs, "%s:%u: unknown setting \"%s\"", src,
+		    lineno, shown);
 		return;
 	}
 	idx = (size_t)(s - settings);
@@ -568,8 +598,9 @@ config_parse(const char *src, const char *text, size_t len,
 	size_t llen = 0, before = errs->n;
 	const char *p = text, *end = text + len, *nl;
 
-	if (memchr(text, '\0', len) != NULL) {
-		config_errors_add(errs, "%s: contains a NUL byte; not a text file", src);
+	if ((nl = memchr(text, '\0', len)) != NULL) {
+		config_errors_add(errs, "%s:%u: contains a NUL byte; not a text "
+		    "file", src, line_of(text, nl));
 		return NULL;
 	}
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
@@ -665,8 +696,9 @@ config_load(const char *path, struct config_errors *errs)
 	}
 	fclose(fp);
 	if (len > CONFIG_MAX_BYTES) {
-		config_errors_add(errs, "%s: larger than %d bytes; not a config file",
-		    path, CONFIG_MAX_BYTES);
+		config_errors_add(errs, "%s:%u: larger than %d bytes; not a config "
+		    "file", path, line_of(buf, buf + CONFIG_MAX_BYTES),
+		    CONFIG_MAX_BYTES);
 		free(buf);
 		return NULL;
 	}

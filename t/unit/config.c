@@ -192,9 +192,33 @@ main(void)
 	    "leading continuation line");
 	config_errors_clear(&errs);
 
-	cfg = config_parse("nul.conf", "a = b\0c\n", 7, &errs);
-	ok(cfg == NULL && errs_has(&errs, "nul.conf: contains a NUL byte; "
-	    "not a text file", 1), "NUL byte refused");
+	cfg = config_parse("nul.conf", "# x\na = b\0c\n", 11, &errs);
+	ok(cfg == NULL && errs_has(&errs, "nul.conf:2: contains a NUL byte; "
+	    "not a text file", 1), "NUL byte refused, with its line");
+	config_errors_clear(&errs);
+
+	/* A file past the size limit: the line where it passes it. */
+	{
+		char path[] = "/tmp/af-config-big-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+		for (int i = 0; fp != NULL && i < 40000; i++)
+			fprintf(fp, "# a comment line of some thirty bytes\n");
+		if (fp != NULL)
+			fclose(fp);
+		cfg = config_load(path, &errs);
+		unlink(path);
+		ok(cfg == NULL && errs_has(&errs, ":27595: larger than 1048576 "
+		    "bytes; not a config file", 0),
+		    "a file over 1 MiB: refused at the line that passes it");
+		config_errors_clear(&errs);
+	}
+
+	/* Control bytes from the file never reach the terminal as such. */
+	cfg = parse("x\x1b[31m\rred = 1\n", &errs);
+	ok(cfg == NULL && errs_has(&errs, "test.conf:1: unknown setting "
+	    "\"x\\x1b[31m\\x0dred\"", 1), "unknown setting: ESC and CR "
+	    "shown as \\xNN");
 	config_errors_clear(&errs);
 
 	cfg = config_load("/nonexistent/authfilter.conf", &errs);
