@@ -32,6 +32,7 @@
 
 #include "lib/config.h"
 #include "lib/netlist.h"
+#include "lib/safefile.h"
 
 /* A config file larger than this is certainly a mistake (a key, a log). */
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -572,6 +573,7 @@ parse_logical(struct config *cfg, const char *src, unsigned lineno,
 	}
 	free(cfg->raw[idx]);
 	cfg->raw[idx] = strdup(vs);
+	cfg->line[idx] = lineno;
 }
 
 static void
@@ -605,6 +607,7 @@ config_parse(const char *src, const char *text, size_t len,
 	}
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->raw = calloc(NSETTINGS, sizeof(char *))) == NULL ||
+	    (cfg->line = calloc(NSETTINGS, sizeof(unsigned))) == NULL ||
 	    (cfg->source = strdup(src)) == NULL) {
 		config_errors_add(errs, "%s: out of memory", src);
 		config_free(cfg);
@@ -674,12 +677,17 @@ struct config *
 config_load(const char *path, struct config_errors *errs)
 {
 	FILE *fp;
-	char *buf;
+	char *buf, err[128];
 	size_t len;
 	struct config *cfg;
+	/* Any size here: the limit is reported below with its line. */
+	int fd = safefile_open(path, (off_t)1 << 40, 0, err, sizeof(err));
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
+	if (fd < 0 || (fp = fdopen(fd, "r")) == NULL) {
+		config_errors_add(errs, "%s: cannot open: %s", path,
+		    fd < 0 ? err : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	if ((buf = malloc(CONFIG_MAX_BYTES + 1)) == NULL) {
@@ -731,6 +739,7 @@ config_free(struct config *cfg)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);
 	free(cfg->raw);
+	free(cfg->line);
 	free(cfg);
 }
 
@@ -747,13 +756,17 @@ char *
 config_read_file(const char *path, size_t max, const char *what,
     struct config_errors *errs)
 {
-	FILE *fp = fopen(path, "r");
+	char err[128];
+	int fd = safefile_open(path, (off_t)max, 0, err, sizeof(err));
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *buf;
 	size_t len;
 
 	if (fp == NULL) {
 		config_errors_add(errs, "%s: cannot open: %s", path,
-		    strerror(errno));
+		    fd < 0 ? err : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	buf = malloc(max + 1);
@@ -787,4 +800,21 @@ config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
 		if (*p != '#' && *p != '\0' && *p != '\r')
 			fn(arg, lineno, line);
 	}
+}
+
+int
+config_check_file(const struct config *cfg, const char *name,
+    const char *path, off_t max, struct config_errors *errs)
+{
+	const struct setting *s = find_setting(name);
+	unsigned line = s != NULL ? cfg->line[s - settings] : 0;
+	char err[128], where[32] = "";
+
+	if (safefile_check(path, max, err, sizeof(err)) == 0)
+		return 0;
+	if (line > 0)
+		snprintf(where, sizeof(where), ":%u", line);
+	config_errors_add(errs, "%s%s: %s%s %s: %s", cfg->source, where, name,
+	    line > 0 ? "" : " (default)", path, err);
+	return -1;
 }

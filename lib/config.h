@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/log.h"
 
@@ -70,6 +71,7 @@ struct config {
 	char		*dns_trust_anchor;	/* "" = no DNSSEC validation */
 	size_t		 dns_retries;		/* resends per server */
 	char		**raw;		/* value as written, NULL = default */
+	unsigned	*line;		/* where it was written, 0 = default */
 };
 
 /* Parse text (name = value lines) read from `source`.  Returns a config
@@ -91,6 +93,11 @@ void		 config_errors_add(struct config_errors *, const char *fmt, ...)
 /* Helpers shared with other parsers. */
 /* A whole small text file (at most max bytes, no NUL byte), or NULL with
  * "PATH: problem" in errs; `what` names the kind of file. */
+/* Is the file a path setting names a regular file (not a directory,
+ * FIFO or device) of at most max bytes?  0, or -1 with the error added
+ * as "FILE:LINE: name PATH: what it is". */
+int		 config_check_file(const struct config *, const char *name,
+		    const char *path, off_t max, struct config_errors *);
 char		*config_read_file(const char *path, size_t max, const char *what,
 		    struct config_errors *errs);
 /* fn(arg, line number, line) for each line of text (changed in place)

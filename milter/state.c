@@ -58,6 +58,33 @@ state_free(struct af_state *st)
 	free(st);
 }
 
+/* Sizes past which a file named by a setting is surely the wrong file. */
+#define TRUST_ANCHOR_MAX	(1 << 20)
+#define SUFFIX_LIST_MAX		(16 << 20)
+#define TABLE_MAX		(16 << 20)	/* their readers cap lower */
+
+/* Every file a setting names is a regular file before anything reads
+ * it: a FIFO would block -t and a reload, a directory makes libunbound
+ * spin (lib/safefile.c). */
+static int
+check_paths(const struct config *cfg, struct config_errors *errs)
+{
+	const struct { const char *name, *path; off_t max; } f[] = {
+		{ "sender_login_map", cfg->sender_login_map, TABLE_MAX },
+		{ "policy_overrides", cfg->policy_overrides, TABLE_MAX },
+		{ "dns_trust_anchor", cfg->dns_trust_anchor, TRUST_ANCHOR_MAX },
+		{ "public_suffix_list", cfg->public_suffix_list,
+		    SUFFIX_LIST_MAX },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (*f[i].path != '\0' && config_check_file(cfg, f[i].name,
+		    f[i].path, f[i].max, errs) != 0)
+			rc = -1;
+	return rc;
+}
+
 struct af_state *
 state_build(const char *path, struct config_errors *errs)
 {
@@ -67,7 +94,8 @@ state_build(const char *path, struct config_errors *errs)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	st->refs = 1;
-	if ((st->cfg = config_load(path, errs)) == NULL)
+	if ((st->cfg = config_load(path, errs)) == NULL ||
+	    check_paths(st->cfg, errs) != 0)
 		goto fail;
 	st->keys = keystore_load(st->cfg->key_dir, 1,
 	    state_key_owner(st->cfg), errs);

@@ -48,6 +48,33 @@ t.is_(out, "", "-t: nothing on stdout for a bad file")
 rc, out, err = run("-t", "-c", os.path.join(h.tmp, "missing.conf"))
 t.ok(rc == 1 and "missing.conf: cannot open: No such file or directory" in err,
      "-t: a missing file is named", err)
+# Files named by settings that are not files (bad-input C3): a FIFO would
+# block -t and every reload, a directory made libunbound spin.  Each is
+# refused at once, with FILE:LINE (run() gives up after 30 s).
+fifo = os.path.join(h.tmp, "a.fifo")
+os.mkfifo(fifo)
+for name, path, what in (("policy_overrides", fifo, "a FIFO"),
+                         ("sender_login_map", h.tmp, "a directory"),
+                         ("dns_trust_anchor", h.tmp, "a directory"),
+                         ("public_suffix_list", fifo, "a FIFO")):
+    conf = h.write_conf({"user": "nobody", name: path}, "path-%s.conf" % name)
+    try:
+        rc, out, err = run("-t", "-c", conf)
+    except subprocess.TimeoutExpired:
+        rc, err = "hung", ""
+    t.ok(rc == 1 and re.search(r"^%s:\d+: %s %s: %s, not a file$" % (
+        re.escape(conf), name, re.escape(path), what), err, re.M),
+        "-t: %s naming %s: refused with FILE:LINE" % (name, what), (rc, err))
+conf = h.write_conf({"user": "nobody"}, "fifo-main.conf")
+os.unlink(conf)
+os.mkfifo(conf)
+try:
+    rc, out, err = run("-t", "-c", conf)
+except subprocess.TimeoutExpired:
+    rc, err = "hung", ""
+t.ok(rc == 1 and "a FIFO, not a file" in err, "-t: the config file itself "
+     "a FIFO: refused", (rc, err))
+
 rc, out, err = run("-x")
 t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
 
