@@ -802,19 +802,31 @@ config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
 	}
 }
 
+const char *
+config_where(const struct config *cfg, const char *name, char *buf,
+    size_t bufsz)
+{
+	const struct setting *s = find_setting(name);
+	unsigned line = s != NULL ? cfg->line[s - settings] : 0;
+
+	if (line > 0)
+		snprintf(buf, bufsz, "%s:%u", cfg->source, line);
+	else
+		snprintf(buf, bufsz, "%s", cfg->source);
+	return buf;
+}
+
 int
 config_check_file(const struct config *cfg, const char *name,
     const char *path, off_t max, struct config_errors *errs)
 {
 	const struct setting *s = find_setting(name);
-	unsigned line = s != NULL ? cfg->line[s - settings] : 0;
-	char err[128], where[32] = "";
+	char err[128], where[300];
 
 	if (safefile_check(path, max, err, sizeof(err)) == 0)
 		return 0;
-	if (line > 0)
-		snprintf(where, sizeof(where), ":%u", line);
-	config_errors_add(errs, "%s%s: %s%s %s: %s", cfg->source, where, name,
-	    line > 0 ? "" : " (default)", path, err);
+	config_errors_add(errs, "%s: %s%s %s: %s", config_where(cfg, name,
+	    where, sizeof(where)), name, s != NULL && cfg->line[s - settings] >
+	    0 ? "" : " (default)", path, err);
 	return -1;
 }

@@ -93,6 +93,10 @@ void		 config_errors_add(struct config_errors *, const char *fmt, ...)
 /* Helpers shared with other parsers. */
 /* A whole small text file (at most max bytes, no NUL byte), or NULL with
  * "PATH: problem" in errs; `what` names the kind of file. */
+/* "FILE:LINE" of a setting into buf, or "FILE" when it has its default;
+ * returns buf. */
+const char	*config_where(const struct config *, const char *name, char *buf,
+		    size_t bufsz);
 /* Is the file a path setting names a regular file (not a directory,
  * FIFO or device) of at most max bytes?  0, or -1 with the error added
  * as "FILE:LINE: name PATH: what it is". */

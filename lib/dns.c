@@ -57,6 +57,7 @@
 
 #include "lib/dns.h"
 #include "lib/dns_answer.h"
+#include "lib/dns_ctx.h"
 #include "lib/dns_internal.h"
 #include "lib/hash.h"
 #include "lib/log.h"
@@ -616,44 +617,15 @@ start_pump(struct dns *d)
 	return rc;
 }
 
-/*
- * libunbound keeps some state for all contexts in globals: the locks
- * that finishing a context's setup creates (listen_setup_locks()) are
- * destroyed by deleting any context.  A reload deletes the old context
- * in whichever thread releases it last, while the new one may be set up
- * by its first query in another (ThreadSanitizer: data race in
- * pthread_mutex_init/destroy).  So creating, finishing and deleting a
- * context happen under one lock, and a context is finished here, at
- * once, rather than by its first query.
- */
-static pthread_mutex_t ub_global = PTHREAD_MUTEX_INITIALIZER;
-
-/* Reverse zones of the documentation prefixes (RFC 5737, RFC 3849)
- * that libunbound answers itself. */
-static const char *const doc_reverse[] = {
-	"2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
-	"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
-};
-
 struct dns *
 dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
     const char *trust_anchor, char *err, size_t errsz)
 {
 	struct dns *d;
 	pthread_condattr_t ca;
-	char num[16];
-	int rc;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(err, errsz, "cannot create a DNS resolver");
-		return NULL;
-	}
-	pthread_mutex_lock(&ub_global);
-	d->ctx = ub_ctx_create();
-	pthread_mutex_unlock(&ub_global);
-	if (d->ctx == NULL) {
-		snprintf(err, errsz, "cannot create a DNS resolver");
-		free(d);
 		return NULL;
 	}
 	d->timeout_ms = timeout_ms;
@@ -664,76 +636,8 @@ dns_new(const char *spec, unsigned timeout_ms, unsigned retries,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->done, &ca);
 	pthread_condattr_destroy(&ca);
-	/* libunbound resolves in a thread of its own; answers arrive
-	 * through ub_process() in our pump thread. */
-	if ((rc = ub_ctx_async(d->ctx, 1)) != 0) {
-		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	if (*spec != '\0') {
-		if ((rc = ub_ctx_set_option(d->ctx, "do-not-query-localhost:",
-		    "no")) != 0 || (rc = ub_ctx_set_fwd(d->ctx, spec)) != 0) {
-			snprintf(err, errsz, "dns_resolver %s: %s", spec,
-			    ub_strerror(rc));
-			dns_free(d);
-			return NULL;
-		}
-	} else if ((rc = ub_ctx_resolvconf(d->ctx, NULL)) != 0 ||
-	    (rc = ub_ctx_hosts(d->ctx, NULL)) != 0) {
-		snprintf(err, errsz, "system resolver: %s", ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	/* Private address space (RFC 1918, ULA, link-local): its reverse
-	 * zones are the forwarder's to answer, not libunbound's (it would
-	 * say NXDOMAIN itself, RFC 6303), so a site's own PTR records, as
-	 * SPF's ptr and %{p} ask for, are seen. */
-	if ((rc = ub_ctx_set_option(d->ctx, "unblock-lan-zones:", "yes")) != 0 ||
-	    (rc = ub_ctx_set_option(d->ctx, "insecure-lan-zones:", "yes")) != 0) {
-		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	/* A server that did not answer is probed again rather than left
-	 * marked down for infra-host-ttl (15 minutes): mail gets real
-	 * verdicts soon after the resolver is back. */
-	if ((rc = ub_ctx_set_option(d->ctx, "infra-keep-probing:", "yes")) !=
-	    0) {
-		snprintf(err, errsz, "DNS resolver: %s", ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	/* Resends of a query that got no answer (unbound's
-	 * outbound-msg-retry); dns_timeout still bounds the whole query. */
-	snprintf(num, sizeof(num), "%u", retries);
-	if ((rc = ub_ctx_set_option(d->ctx, "outbound-msg-retry:", num)) != 0) {
-		snprintf(err, errsz, "dns_retries: %s", ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	if (trust_anchor != NULL && *trust_anchor != '\0' &&
-	    (rc = ub_ctx_add_ta_file(d->ctx, trust_anchor)) != 0) {
-		snprintf(err, errsz, "dns_trust_anchor %s: %s", trust_anchor,
-		    ub_strerror(rc));
-		dns_free(d);
-		return NULL;
-	}
-	/* Finish the setup now (any data call does; this name is none of
-	 * ours), under the lock: see ub_global. */
-	pthread_mutex_lock(&ub_global);
-	rc = ub_ctx_data_remove(d->ctx, "authfilter.invalid.");
-	/* The documentation prefixes' reverse zones likewise (no
-	 * unblock-lan-zones for them): a test server may serve them. */
-	for (size_t i = 0; rc == 0 && i < sizeof(doc_reverse) /
-	    sizeof(doc_reverse[0]); i++)
-		rc = ub_ctx_zone_remove(d->ctx, doc_reverse[i]);
-	pthread_mutex_unlock(&ub_global);
-	if (rc != 0) {
-		snprintf(err, errsz, "DNS resolver setup%s%s: %s",
-		    trust_anchor != NULL && *trust_anchor != '\0' ?
-		    " with dns_trust_anchor " : "", trust_anchor != NULL ?
-		    trust_anchor : "", ub_strerror(rc));
+	if ((d->ctx = dns_ctx_new(spec, retries, trust_anchor, err, errsz)) ==
+	    NULL) {
 		dns_free(d);
 		return NULL;
 	}
@@ -772,11 +676,7 @@ dns_free(struct dns *d)
 		(void)!write(d->wake[1], "x", 1);
 		pthread_join(d->pump, NULL);
 	}
-	if (d->ctx != NULL) {
-		pthread_mutex_lock(&ub_global);
-		ub_ctx_delete(d->ctx);	/* no callback comes after this */
-		pthread_mutex_unlock(&ub_global);
-	}
+	dns_ctx_delete(d->ctx);		/* no callback comes after this */
 	for (size_t i = 0; i < FLIGHT_SLOTS; i++)
 		free_flights(d->table[i]);
 	free_flights(d->orphans);

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/dns.h"
@@ -85,6 +86,22 @@ check_paths(const struct config *cfg, struct config_errors *errs)
 	return rc;
 }
 
+/* The FILE:LINE of the setting a library's error names ("dns_trust_anchor
+ * /x: ..."), or FILE. */
+static const char *
+where_of(const struct config *cfg, const char *err)
+{
+	static const char *const named[] = { "dns_trust_anchor",
+	    "dns_resolver", "dns_retries", "public_suffix_list" };
+	static _Thread_local char where[300];
+
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strncmp(err, named[i], strlen(named[i])) == 0)
+			return config_where(cfg, named[i], where,
+			    sizeof(where));
+	return cfg->source;
+}
+
 struct af_state *
 state_build(const char *path, struct config_errors *errs)
 {
@@ -121,7 +138,7 @@ state_build(const char *path, struct config_errors *errs)
 	    sizeof(err))) == NULL ||
 	    (st->dmarc = dmarc_lib_new(st->dns, st->cfg->public_suffix_list,
 	    err, sizeof(err))) == NULL) {
-		config_errors_add(errs, "%s", err);
+		config_errors_add(errs, "%s: %s", where_of(st->cfg, err), err);
 		goto fail;
 	}
 	return st;

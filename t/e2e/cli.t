@@ -75,6 +75,18 @@ except subprocess.TimeoutExpired:
 t.ok(rc == 1 and "a FIFO, not a file" in err, "-t: the config file itself "
      "a FIFO: refused", (rc, err))
 
+# A trust anchor file libunbound cannot parse: one line, with FILE:LINE
+# and libunbound's own complaint, none of its raw log lines.
+ta = os.path.join(h.tmp, "bad.key")
+with open(ta, "w") as f:
+    f.write("garbage here\n")
+conf = h.write_conf({"user": "nobody", "dns_trust_anchor": ta}, "ta.conf")
+rc, out, err = run("-t", "-c", conf)
+t.ok(rc == 1 and re.match(r"^%s:\d+: dns_trust_anchor %s: .*\(parse error in "
+                          % (re.escape(conf), re.escape(ta)), err) and
+     len(err.splitlines()) == 1, "-t: an unusable dns_trust_anchor: one line "
+     "with FILE:LINE and the parse error", err)
+
 rc, out, err = run("-x")
 t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
 
