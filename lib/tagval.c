@@ -63,7 +63,9 @@ parse_spec(const char *p, size_t n, struct tagval_spec *t, char *why,
 	if (i == n)
 		return 1;
 	if (!is_alpha((unsigned char)p[i])) {
-		snprintf(why, whysz, "malformed tag name at \"%.16s\"", p + i);
+		/* p is no string: at most what is left of this spec */
+		snprintf(why, whysz, "malformed tag name at \"%.*s\"",
+		    (int)(n - i < 16 ? n - i : 16), p + i);
 		return -1;
 	}
 	for (j = i; j < n && is_namechar((unsigned char)p[j]); j++)

@@ -1,6 +1,7 @@
 /* Unit tests for lib/tagval.c (more in t/unit/dkimcheck.c). */
 #include "buildconf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/tagval.h"
@@ -35,5 +36,15 @@ main(void)
 	ok(get("a=1; s=2", "d", v, sizeof(v)) == 0, "absent: 0");
 	ok(get("d=0123456789", "d", v, 5) == -1, "too long for out: -1");
 	ok(get("d=", "d", v, sizeof(v)) == 1 && v[0] == '\0', "empty value");
+	/* The list is no string: nothing past len is read (ASan checks;
+	 * the fuzzer found an error message reading 16 bytes on). */
+	{
+		char why[64], *b = malloc(3);
+		memcpy(b, "1=x", 3);
+		ok(tagval_check(b, 3, why, sizeof(why)) == -1 &&
+		    strcmp(why, "malformed tag name at \"1=x\"") == 0,
+		    "a bad tag name quoted from within the list only");
+		free(b);
+	}
 	return done_testing();
 }
