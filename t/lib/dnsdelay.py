@@ -3,6 +3,10 @@
 Every UDP query is passed to an upstream server on 127.0.0.1 (the test's
 unbound) and its answer held back `delay` seconds, as a distant server
 would; queries for which drop(qname, qtype) is true are never answered.
+fault(qname, qtype) may name what a broken server does instead:
+"servfail", "garbage" (random bytes after the query's id), "truncated"
+(TC set, no answer; no TCP here), "drop" (no answer), "late" (the real
+answer after `late` seconds), or None (the real answer).
 Every query is recorded as (monotonic time, qname, qtype) in .queries.
 
     fwd = DelayingForwarder(h.dns_port, delay=0.1)
@@ -14,6 +18,7 @@ As a program (bench/run): dnsdelay.py UPSTREAM_PORT DELAY_MS prints the
 port it listens on, serves until stdin closes, then prints the number of
 queries it saw.
 """
+import os
 import socket
 import struct
 import sys
@@ -38,10 +43,12 @@ def parse_question(q):
 
 
 class DelayingForwarder:
-    def __init__(self, upstream_port, delay=0.0, drop=None):
+    def __init__(self, upstream_port, delay=0.0, drop=None, fault=None, late=0.0):
         self.upstream = ("127.0.0.1", upstream_port)
         self.delay = delay
         self.drop = drop
+        self.fault = fault
+        self.late = late
         self.queries = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -61,10 +68,30 @@ class DelayingForwarder:
                 self.queries.append((time.monotonic(), name, qtype))
             if self.drop is not None and self.drop(name, qtype):
                 continue
-            threading.Thread(target=self._forward, args=(q, peer),
+            mode = self.fault(name, qtype) if self.fault is not None else None
+            if mode in ("servfail", "garbage", "truncated"):
+                self._broken(q, peer, mode)
+                continue
+            if mode == "drop":
+                continue
+            threading.Thread(target=self._forward, args=(q, peer, mode == "late"),
                              daemon=True).start()
 
-    def _forward(self, q, peer):
+    def _broken(self, q, peer, mode):
+        if len(q) < 12:
+            return
+        if mode == "servfail":      # QR, RD, RA; RCODE 2; the question back
+            a = q[:2] + b"\x81\x82" + q[4:6] + b"\0\0\0\0\0\0" + q[12:]
+        elif mode == "truncated":   # QR, TC: ask again over TCP
+            a = q[:2] + b"\x83\x80" + q[4:6] + b"\0\0\0\0\0\0" + q[12:]
+        else:
+            a = q[:2] + os.urandom(40)
+        try:
+            self.sock.sendto(a, peer)
+        except OSError:
+            pass
+
+    def _forward(self, q, peer, late=False):
         start = time.monotonic()
         up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         up.settimeout(5)
@@ -76,7 +103,7 @@ class DelayingForwarder:
         finally:
             up.close()
         # The simulated distance: this tool's purpose, not a test's wait.
-        left = self.delay - (time.monotonic() - start)
+        left = (self.late if late else self.delay) - (time.monotonic() - start)
         if left > 0:
             time.sleep(left)
         try:
