@@ -30,6 +30,7 @@
 #include "lib/config.h"
 #include "milter/daemon.h"
 #include "milter/listen.h"
+#include "milter/notify.h"
 #include "lib/log.h"
 #include "milter/pubkey_cache.h"
 #include "report/report.h"
@@ -41,6 +42,8 @@
 #include "policy/overrides.h"
 
 #define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+/* How often the STATUS= line (sessions served) is brought up to date. */
+#define STATUS_INTERVAL_MS 10000
 
 static void usage(void) __attribute__((noreturn));
 
@@ -68,6 +71,21 @@ print_errors(struct config_errors *errs, int to_log)
 	}
 }
 
+enum notify_what { NOTIFY_READY, NOTIFY_STATUS };
+
+/* READY=1 or a new STATUS= for the state now serving. */
+static void
+notify_current(enum notify_what what)
+{
+	struct af_state *st = state_acquire();
+
+	if (what == NOTIFY_READY)
+		notify_ready(server_sessions(), st->generation);
+	else
+		notify_status(server_sessions(), st->generation);
+	state_release(st);
+}
+
 static void
 reload(const char *path)
 {
@@ -75,11 +93,13 @@ reload(const char *path)
 	struct af_state *st, *old;
 
 	log_msg(LOG_INFO, "SIGHUP: reloading %s", path);
+	notify_reloading();
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 1);
 		log_msg(LOG_ERR, "reload failed; still serving with the "
 		    "previous configuration");
 		config_errors_clear(&errs);
+		notify_current(NOTIFY_READY);
 		return;
 	}
 	old = state_acquire();
@@ -98,6 +118,7 @@ reload(const char *path)
 	log_set_format(st->cfg->log_format);
 	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
 	    st->generation);
+	notify_current(NOTIFY_READY);
 }
 
 /*
@@ -164,14 +185,18 @@ serve(const char *path, int foreground)
 	}
 	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
 	    PACKAGE_VERSION, cfg->milter_socket);
+	notify_current(NOTIFY_READY);
 	for (;;) {
-		enum runloop_event ev = runloop_wait(-1);
-		if (ev == RL_RELOAD)
+		enum runloop_event ev = runloop_wait(STATUS_INTERVAL_MS);
+		if (ev == RL_TICK)
+			notify_current(NOTIFY_STATUS);
+		else if (ev == RL_RELOAD)
 			reload(path);
 		else if (ev == RL_STOP) {
 			struct af_state *st = state_acquire();
 			unsigned timeout = st->cfg->drain_timeout;
 			state_release(st);
+			notify_stopping(message_in_progress());
 			log_msg(LOG_INFO, "stopping: new sessions get 451; "
 			    "waiting up to %us for %u message(s)", timeout,
 			    message_in_progress());

@@ -54,7 +54,7 @@ t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
 rc, out, err = run("-V")
 t.is_(rc, 0, "-V exits 0")
 for lib in ("authfilter 0.1.0", "milter protocol 6", "OpenSSL", "libopendkim", "libspf2",
-            "libunbound"):
+            "libunbound", "libpsl", "json-c", "libsystemd"):
     t.like(out, lib, "-V names " + lib)
 
 # The sample configuration is valid (with a user this machine has).
