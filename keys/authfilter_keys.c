@@ -8,7 +8,7 @@
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
  *	  check [DOMAIN...]
- *	  rotate DOMAIN [--alg rsa|ed25519|both] [--every D] [--grace D]
+ *	  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--every D] [--grace D]
  *	  retire | revoke | remove DOMAIN SELECTOR [--force]
  * DESCRIPTION
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
