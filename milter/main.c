@@ -35,6 +35,7 @@
 #include "milter/pubkey_cache.h"
 #include "report/report.h"
 #include "milter/runloop.h"
+#include "milter/selfcheck.h"
 #include "milter/server.h"
 #include "milter/session.h"
 #include "milter/state.h"
@@ -161,7 +162,7 @@ serve(const char *path, int foreground)
 	struct server_limits lim = { 0, cfg->milter_timeout,
 	    cfg->milter_max_command };
 	char err[512];
-	int stale, lfd = -1, rc = 1;
+	int stale, lfd = -1, rc = 1, was_root = geteuid() == 0;
 	unsigned long hits, lookups;
 
 	if (daemon_check_socket(cfg->milter_socket, &stale, err,
@@ -176,12 +177,15 @@ serve(const char *path, int foreground)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
+	/* What root could read, `user` must too: every reload reads it. */
+	if (was_root && selfcheck_start(path, cfg) != 0)
+		goto cleanup;
 	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
 	if (runloop_block() != 0 || server_start(lfd, listen_is_inet(
 	    cfg->milter_socket), &callbacks_hooks, &lim, err,
 	    sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
-		goto out;
+		goto cleanup;
 	}
 	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
 	    PACKAGE_VERSION, cfg->milter_socket);
@@ -205,9 +209,12 @@ serve(const char *path, int foreground)
 			break;
 		}
 	}
+cleanup:
 	if (*cfg->pid_file != '\0')
 		unlink(cfg->pid_file);
 	daemon_remove_socket(cfg->milter_socket);
+	if (rc != 0)
+		goto out;
 	pubkey_cache_counts(&hits, &lookups);
 	log_msg(LOG_INFO, "pubkey_cache: %lu of %lu key decodes answered from "
 	    "the cache", hits, lookups);
@@ -247,7 +254,10 @@ main(int argc, char **argv)
 	if (test || nondefault) {
 		if (nondefault)
 			config_print_nondefault(st->cfg, stdout);
-		else {
+		else if (selfcheck_test(path, st->cfg) != 0) {
+			state_release(st);
+			return 1;
+		} else {
 			printf("%s: OK\n", path);
 			/* Expired lines are not errors: they just stopped. */
 			overrides_report_expired(st->overrides, time(NULL),
