@@ -324,8 +324,8 @@ cmd_rotate(struct ctx *c, int argc, char **argv)
 		if (dur == NULL || i + 1 >= argc)
 			usage();
 		if (config_parse_duration(argv[++i], &v) != 0)
-			return fail("%s: \"%s\" is not a duration (e.g. 7d, "
-			    "12h, 30s)", argv[i - 1], argv[i]);
+			return fail("%s: \"%s\" is not a duration (e.g. 2w, "
+			    "7d, 12h, 30s)", argv[i - 1], argv[i]);
 		*dur = (time_t)v;
 	}
 	/* --all: the algorithms each domain has keys of, unless --alg. */

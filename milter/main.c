@@ -2,7 +2,7 @@
  * NAME
  *	authfilter -- DKIM, SPF and DMARC milter
  * SYNOPSIS
- *	authfilter [-c FILE] [-f] [-t | -n | -V]
+ *	authfilter [-c FILE] [-f] [-t | -n | -V | -h]
  * DESCRIPTION
  *	Reads the configuration, opens the milter socket, drops privileges
  *	and serves until SIGTERM.  SIGHUP builds a new state from the file
@@ -46,19 +46,22 @@
 /* How often the STATUS= line (sessions served) is brought up to date. */
 #define STATUS_INTERVAL_MS 10000
 
-static void usage(void) __attribute__((noreturn));
+static void usage(FILE *, int) __attribute__((noreturn));
 
+/* --help: on stdout, exit 0; a usage error: on stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *fp, int rc)
 {
-	fprintf(stderr, "usage: authfilter [-c FILE] [-f] [-t | -n | -V]\n"
+	fprintf(fp, "usage: authfilter [-c FILE] [-f] [-t | -n | -V | -h]\n"
 	    "       authfilter report [--since YYYY-MM-DD] LOGFILE...\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -n       print settings that differ from their defaults\n"
-	    "  -V       print versions and exit\n");
-	exit(2);
+	    "  -V       print versions and exit\n"
+	    "  -h, --help  print this and exit\n"
+	    "See authfilter(8) and authfilter.conf(5).\n");
+	exit(rc);
 }
 
 static void
@@ -234,6 +237,9 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 2, argv + 2, stdout);
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		usage(stdout, 0);
 	while ((ch = getopt(argc, argv, "c:fntV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -241,11 +247,11 @@ main(int argc, char **argv)
 		case 'n': nondefault = 1; break;
 		case 't': test = 1; break;
 		case 'V': version_print(stdout); return 0;
-		default: usage();
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 0);
 		config_errors_clear(&errs);

@@ -50,6 +50,13 @@ t.ok(rc == 1 and "missing.conf: cannot open: No such file or directory" in err,
      "-t: a missing file is named", err)
 rc, out, err = run("-x")
 t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
+rc, out, err = run("--help")
+t.ok(rc == 0 and out.startswith("usage: authfilter") and err == "",
+     "--help: usage on stdout, exit 0", (rc, out, err))
+bad = h.write_conf({"drain_timeout": "2y"}, "baddur.conf")
+rc, out, err = run("-t", "-c", bad)
+t.ok(rc == 1 and "(suffix s, m, h, d or w)" in err,
+     "a bad duration: the message lists every suffix, w included", err)
 
 rc, out, err = run("-V")
 t.is_(rc, 0, "-V exits 0")

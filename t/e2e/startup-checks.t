@@ -3,7 +3,8 @@
 # writable says so; authfilter -t checks the socket and pid directories and
 # builds the state as `user` (a key_dir only root can read passed -t and
 # start before, then every reload failed); the pid file and socket are
-# removed at exit; authfilter-keys check counts a key the daemon refuses.
+# removed at exit; authfilter-keys check counts a key the daemon refuses
+# and names DNS errors (SERVFAIL).
 import os
 import pwd
 import signal
@@ -135,5 +136,13 @@ t.ok("mode 0640" not in out, "check DOMAIN: another domain's key is not counted"
 rc, out, err = run("-t", "-c", c)
 t.ok(rc == 1 and "mode 0640" in err, "-t: and so does -t", err)
 os.chmod(pem, 0o600)
+
+# DNS errors by their names: a CNAME loop makes the resolver SERVFAIL.
+h.dns_remove("s1._domainkey.example.org")
+h.dns_set("s1._domainkey.example.org. 300 IN CNAME loop.example.org.")
+h.dns_set("loop.example.org. 300 IN CNAME s1._domainkey.example.org.")
+rc, out, err = h.keys(c, "check")
+t.ok(rc == 1 and "s1._domainkey.example.org: SERVFAIL" in out,
+     "check: the DNS error is named (SERVFAIL, not rcode 2)", out + err)
 h.finish()
 t.done()
