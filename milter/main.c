@@ -8,7 +8,10 @@
  *	and serves until SIGTERM.  SIGHUP builds a new state from the file
  *	and swaps it in only when it is valid.  SIGTERM or SIGINT stops
  *	accepting, waits up to drain_timeout for messages in progress,
- *	and exits 0.  See authfilter(8).
+ *	and exits 0.  Started as root, it builds its state again as `user`
+ *	after switching (selfcheck.c), as -t does in a child.  Under systemd
+ *	it reports READY, RELOADING, STOPPING and STATUS (notify.c).  See
+ *	authfilter(8).
  * DIAGNOSTICS
  *	-t prints "FILE:LINE: problem" for each problem and exits 1.
  *	Start-up failures exit 1 with a message on stderr (and syslog).
