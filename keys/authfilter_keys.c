@@ -8,7 +8,7 @@
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
  *	  check [DOMAIN...]
- *	  rotate DOMAIN [--alg rsa|ed25519|both] [--every D] [--grace D]
+ *	  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--every D] [--grace D]
  *	  retire | revoke | remove DOMAIN SELECTOR [--force]
  * DESCRIPTION
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
@@ -228,9 +228,44 @@ out:
 	return rc;
 }
 
+/* The keys of the named domains (all without names) as the daemon loads
+ * them: mode, owner (`user`), decoding and size of every active key.
+ * Prints each key it would refuse; returns how many. */
+static int
+check_daemon_load(const struct ctx *c, int argc, char **argv)
+{
+	struct config_errors errs = { 0 };
+	struct passwd *pw = *c->cfg->user != '\0' ?
+	    getpwnam(c->cfg->user) : NULL;
+	struct keystore *ks = keystore_load(c->key_dir, 1,
+	    pw != NULL ? pw->pw_uid : geteuid(), &errs);
+	char dom[KEY_DOMAIN_MAX + 3];
+	int problems = 0, named;
+
+	for (size_t i = 0; i < errs.n; i++) {
+		named = argc == 0;
+		for (int a = 0; a < argc && !named; a++) {
+			if (norm_domain(argv[a], dom + 1, sizeof(dom) - 2) != 0)
+				continue;
+			dom[0] = '/';
+			strcat(dom, "/");
+			named = strstr(errs.msg[i], dom) != NULL;
+		}
+		if (named) {
+			printf("%s (authfilter refuses this key)\n",
+			    errs.msg[i]);
+			problems++;
+		}
+	}
+	config_errors_clear(&errs);
+	keystore_free(ks);
+	return problems;
+}
+
 /* For monitoring: every active and retiring key (of the named domains,
- * or all) must be served by DNS exactly as its private key says, and be
- * long enough.  One line per problem; exit 1 when there is any. */
+ * or all) must be served by DNS exactly as its private key says, be long
+ * enough, and be one the daemon loads.  One line per problem; exit 1 when
+ * there is any. */
 static int
 cmd_check(struct ctx *c, int argc, char **argv)
 {
@@ -286,6 +321,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			problems++;
 		}
 	}
+	problems += check_daemon_load(c, argc, argv);
 	/* A domain named but not checked is a problem for monitoring: a
 	 * typo must not read as "all well". */
 	for (int a = 0; a < argc; a++)

@@ -46,7 +46,7 @@ usage(void)
 	    "  dns DOMAIN SELECTOR\n"
 	    "  activate DOMAIN SELECTOR [--force]\n"
 	    "  check [DOMAIN...]\n"
-	    "  rotate DOMAIN [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
+	    "  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
 	    "         [--grace D] [--remove-after D] [--now]\n"
 	    "  retire DOMAIN SELECTOR [--force]\n"
 	    "  revoke DOMAIN SELECTOR [--force] [--grace D]\n"

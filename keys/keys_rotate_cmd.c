@@ -92,10 +92,12 @@ take_lock(struct ctx *c)
 enum { ROT_EXIT_NOTHING = 0, ROT_EXIT_ERROR = 1, ROT_EXIT_ADVANCED = 3,
 	ROT_EXIT_WAITING = 4 };
 
-/* One domain and algorithm: plan, then carry out each step. */
+/* One domain and algorithm: plan, then carry out each step.  Without
+ * may_create, no new key is made (rotate --all for a domain and algorithm
+ * whose keys are all retiring or revoked: someone stopped that signing). */
 static int
 rotate_one(struct ctx *c, struct keystore *ks, struct dns *d,
-    const char *domain, enum key_alg alg, unsigned bits,
+    const char *domain, enum key_alg alg, unsigned bits, int may_create,
     const struct rot_policy *pol, int *advanced, int *waiting,
     int *signing_changed)
 {
@@ -141,6 +143,8 @@ rotate_one(struct ctx *c, struct keystore *ks, struct dns *d,
 		struct key nk;
 		switch (steps[i].kind) {
 		case ROT_CREATE:
+			if (!may_create)
+				break;
 			if (create_key(c, ks, domain, alg, bits, "", &nk) != 0)
 				rc = -1;
 			else
@@ -233,22 +237,62 @@ out:
 	return rc;
 }
 
-/* rotate DOMAIN [--alg rsa|ed25519|both] [--bits N] [--every D]
+/* The (domain, algorithm) pairs that rotate --all takes: every pair of
+ * the store, each once; may_create when the pair has an active or a
+ * pending key.  Returns how many were put in out (at most ks->n). */
+struct rot_pair {
+	char		 domain[KEY_DOMAIN_MAX + 1];
+	enum key_alg	 alg;
+	int		 may_create;
+};
+
+static size_t
+store_pairs(const struct keystore *ks, int want_rsa, int want_ed,
+    struct rot_pair *out)
+{
+	size_t n = 0, j;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct key *k = &ks->keys[i];
+		int live = k->state == KEY_ACTIVE || k->state == KEY_PENDING;
+
+		if ((k->alg == KEY_RSA && !want_rsa) ||
+		    (k->alg == KEY_ED25519 && !want_ed))
+			continue;
+		for (j = 0; j < n; j++)
+			if (out[j].alg == k->alg &&
+			    strcmp(out[j].domain, k->domain) == 0)
+				break;
+		if (j == n) {
+			snprintf(out[n].domain, sizeof(out[n].domain), "%s",
+			    k->domain);
+			out[n].alg = k->alg;
+			out[n++].may_create = 0;
+		}
+		out[j].may_create |= live;
+	}
+	return n;
+}
+
+/* rotate DOMAIN|--all [--alg rsa|ed25519|both] [--bits N] [--every D]
  *        [--grace D] [--remove-after D] [--now] */
 int
 cmd_rotate(struct ctx *c, int argc, char **argv)
 {
-	char domain[KEY_DOMAIN_MAX + 1];
+	char domain[KEY_DOMAIN_MAX + 1] = "";
 	struct rot_policy pol = { 180 * 86400, 7 * 86400, 7 * 86400, 0 };
-	int want_rsa = 1, want_ed = 0, advanced = 0, waiting = 0;
-	int signing_changed = 0, lock, rc = 0;
+	int want_rsa = 1, want_ed = 0, alg_given = 0, advanced = 0;
+	int waiting = 0, signing_changed = 0, all, lock, rc = 0;
 	unsigned bits = 2048, v;
+	struct rot_pair *pairs = NULL;
+	size_t npairs = 0;
 	struct keystore *ks;
 	struct dns *d;
 
 	if (argc < 1)
 		usage();
-	if (norm_domain(argv[0], domain, sizeof(domain)) != 0)
+	all = strcmp(argv[0], "--all") == 0;
+	if (!all && norm_domain(argv[0], domain, sizeof(domain)) != 0)
 		return fail("\"%s\" is not a domain name", argv[0]);
 	for (int i = 1; i < argc; i++) {
 		time_t *dur = NULL;
@@ -260,6 +304,7 @@ cmd_rotate(struct ctx *c, int argc, char **argv)
 			    strcmp(argv[i], "both") == 0;
 			if (!want_rsa && !want_ed)
 				return fail("--alg: rsa, ed25519 or both");
+			alg_given = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--now") == 0) {
@@ -279,10 +324,13 @@ cmd_rotate(struct ctx *c, int argc, char **argv)
 		if (dur == NULL || i + 1 >= argc)
 			usage();
 		if (config_parse_duration(argv[++i], &v) != 0)
-			return fail("%s: \"%s\" is not a duration (e.g. 7d, "
-			    "12h, 30s)", argv[i - 1], argv[i]);
+			return fail("%s: \"%s\" is not a duration (e.g. 2w, "
+			    "7d, 12h, 30s)", argv[i - 1], argv[i]);
 		*dur = (time_t)v;
 	}
+	/* --all: the algorithms each domain has keys of, unless --alg. */
+	if (all && !alg_given)
+		want_rsa = want_ed = 1;
 	if ((lock = take_lock(c)) < 0)
 		return ROT_EXIT_ERROR;
 	if ((ks = load_or_fail(c)) == NULL || (d = resolver(c)) == NULL) {
@@ -290,16 +338,42 @@ cmd_rotate(struct ctx *c, int argc, char **argv)
 		close(lock);
 		return ROT_EXIT_ERROR;
 	}
-	if (want_rsa && rotate_one(c, ks, d, domain, KEY_RSA, bits, &pol,
-	    &advanced, &waiting, &signing_changed) != 0)
-		rc = ROT_EXIT_ERROR;
-	if (rc == 0 && want_ed) {
-		/* The RSA pass may have changed the store: read it again. */
-		keystore_free(ks);
-		if ((ks = load_or_fail(c)) == NULL ||
-		    rotate_one(c, ks, d, domain, KEY_ED25519, 256, &pol,
-		    &advanced, &waiting, &signing_changed) != 0)
+	if (all) {
+		if ((pairs = calloc(ks->n + 1, sizeof(*pairs))) == NULL) {
+			fail("out of memory");
 			rc = ROT_EXIT_ERROR;
+		} else
+			npairs = store_pairs(ks, want_rsa, want_ed, pairs);
+	} else if ((pairs = calloc(2, sizeof(*pairs))) != NULL) {
+		for (int a = 0; a < 2; a++)
+			if (a == 0 ? want_rsa : want_ed) {
+				snprintf(pairs[npairs].domain,
+				    sizeof(pairs[npairs].domain), "%s", domain);
+				pairs[npairs].alg = a == 0 ? KEY_RSA :
+				    KEY_ED25519;
+				pairs[npairs++].may_create = 1;
+			}
+	} else {
+		fail("out of memory");
+		rc = ROT_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < npairs; i++) {
+		/* The pass before may have changed the store: read it again.
+		 * With --all one domain's failure does not stop the others. */
+		if (i > 0) {
+			keystore_free(ks);
+			if ((ks = load_or_fail(c)) == NULL) {
+				rc = ROT_EXIT_ERROR;
+				break;
+			}
+		}
+		if (rotate_one(c, ks, d, pairs[i].domain, pairs[i].alg,
+		    pairs[i].alg == KEY_RSA ? bits : 256, pairs[i].may_create,
+		    &pol, &advanced, &waiting, &signing_changed) != 0) {
+			rc = ROT_EXIT_ERROR;
+			if (!all)
+				break;
+		}
 	}
 	if (signing_changed)
 		tell_daemon(c);
@@ -307,7 +381,9 @@ cmd_rotate(struct ctx *c, int argc, char **argv)
 		rc = advanced ? ROT_EXIT_ADVANCED : waiting ?
 		    ROT_EXIT_WAITING : ROT_EXIT_NOTHING;
 	if (rc == ROT_EXIT_NOTHING)
-		printf("%s: nothing to do\n", domain);
+		printf("%s: nothing to do\n", all ? (npairs > 0 ?
+		    "every domain" : "no keys in the store") : domain);
+	free(pairs);
 	dns_free(d);
 	keystore_free(ks);
 	close(lock);

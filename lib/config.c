@@ -501,7 +501,7 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 		if (config_parse_duration(v, &secs) != 0 || secs < s->min ||
 		    secs > s->max) {
 			snprintf(err, errsz, "\"%s\": expected a duration from "
-			    "%lus to %lus (suffix s, m, h or d)", v, s->min,
+			    "%lus to %lus (suffix s, m, h, d or w)", v, s->min,
 			    s->max);
 			return -1;
 		}

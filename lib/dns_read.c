@@ -111,12 +111,29 @@ dns_type_name(int type)
 	}
 }
 
+/* RFC 1035 4.1.1 and RFC 2136 2.2 names of the response codes, as dig
+ * and the DNS servers' logs print them. */
+static const char *
+rcode_name(int rcode, char *buf, size_t bufsz)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE" };
+
+	if (rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	snprintf(buf, bufsz, "DNS rcode %d", rcode);
+	return buf;
+}
+
 /* What an answer (or its absence: err, an ub error code or -1 for a
  * timeout) means; err filled for every status but DNS_OK. */
 enum dns_status
 dns_classify(const struct dns_answer *a, int err, const char *name, int type,
     char *errbuf, size_t errsz)
 {
+	char rc[24];
+
 	if (a == NULL) {
 		snprintf(errbuf, errsz, "%s: %s", name, err > 0 || err < -1 ?
 		    ub_strerror(err) : dns_budget_spent() ?
@@ -134,7 +151,8 @@ dns_classify(const struct dns_answer *a, int err, const char *name, int type,
 		return DNS_NXDOMAIN;
 	}
 	if (a->rcode != 0) {
-		snprintf(errbuf, errsz, "%s: DNS rcode %d", name, a->rcode);
+		snprintf(errbuf, errsz, "%s: %s", name, rcode_name(a->rcode,
+		    rc, sizeof(rc)));
 		return DNS_TEMPFAIL;
 	}
 	if (!a->havedata || a->n == 0) {

@@ -7,7 +7,11 @@
  *	log_record(LOG_INFO, fields, n);
  * DESCRIPTION
  *	Every line authfilter writes goes through here.  Output goes to
- *	syslog (facility mail) or, in the foreground, to stderr.  With
+ *	syslog (facility mail) or, in the foreground, to stderr.  When
+ *	stderr is the journal (systemd sets JOURNAL_STREAM to its device and
+ *	inode), each line starts with its priority as sd-daemon(3) says,
+ *	"<3>" for an error, and carries no time stamp of its own: the
+ *	journal records both, and the unit sets the facility (mail).  With
  *	format LOG_FORMAT_SYSLOG a record is "key=value" pairs; with
  *	LOG_FORMAT_JSON every line is one JSON object.
  *
@@ -23,6 +27,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +44,7 @@
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_to_stderr = 1;
+static int log_to_journal;	/* stderr is the journal's stream */
 /* Changed by a reload while other threads log: always read it through
  * current_format(). */
 static enum log_format log_fmt = LOG_FORMAT_SYSLOG;
@@ -295,7 +302,9 @@ log_emit(int prio, enum log_format fmt, const char *line)
 		return;
 	}
 	pthread_mutex_lock(&log_lock);
-	if (fmt == LOG_FORMAT_JSON)
+	if (log_to_journal)
+		fprintf(stderr, "<%d>%s\n", LOG_PRI(prio), line);
+	else if (fmt == LOG_FORMAT_JSON)
 		fprintf(stderr, "%s\n", line);
 	else {
 		now = time(NULL);
@@ -309,11 +318,27 @@ log_emit(int prio, enum log_format fmt, const char *line)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* JOURNAL_STREAM is "DEVICE:INODE" of the journal's stream; a child of
+ * the service that writes elsewhere inherits the variable, not the fd. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(const char *ident, int to_stderr, enum log_format fmt)
 {
 	snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_to_stderr = to_stderr;
+	log_to_journal = to_stderr && stderr_is_journal();
 	log_fmt = fmt;
 	if (!to_stderr)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);

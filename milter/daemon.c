@@ -34,6 +34,7 @@
 #endif
 
 #include "milter/daemon.h"
+#include "milter/listen.h"
 #include "lib/log.h"
 
 static const char *
@@ -215,7 +216,12 @@ daemon_write_pidfile(const char *path, char *err, size_t errsz)
 	if (*path == '\0')
 		return 0;
 	if ((fp = fopen(path, "w")) == NULL) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		char why[512];
+		int e = errno;
+
+		if (listen_dir_problem(path, why, sizeof(why)) == 0)
+			snprintf(why, sizeof(why), "%s", strerror(e));
+		snprintf(err, errsz, "pid_file %s: %s", path, why);
 		return -1;
 	}
 	fprintf(fp, "%ld\n", (long)getpid());

@@ -256,6 +256,19 @@ eom_plan_free(struct eom_plan *plan)
 	plan->n_ar_delete = 0;
 }
 
+/* Postfix hands a client without a reverse name to milters as
+ * "[address]" (Sendmail's form); its own log says unknown[address], and
+ * so do we. */
+static const char *
+client_name_for_log(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	if (n == 0 || (name[0] == '[' && name[n - 1] == ']'))
+		return "unknown";
+	return name;
+}
+
 void
 eom_log(const struct session *s, const struct eom_plan *plan)
 {
@@ -266,7 +279,7 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 	ar[0] = '\0';
 
 	snprintf(client, sizeof(client), "%s[%s]",
-	    s->client_name != NULL ? s->client_name : "unknown",
+	    client_name_for_log(s->client_name),
 	    s->client_ip[0] != '\0' ? s->client_ip : "unknown");
 	snprintf(nrcpt, sizeof(nrcpt), "%zu", m->nrcpts);
 	snprintf(removed, sizeof(removed), "%zu", plan->n_ar_delete);

@@ -18,7 +18,9 @@
  *	is busy (max_sessions) connections wait there, not refused.
  * DIAGNOSTICS
  *	err says what failed with which address ("bind 127.0.0.1 port
- *	8891: Address already in use").
+ *	8891: Address already in use"); for a unix socket, what is wrong
+ *	with its directory ("directory /x does not exist", "is not writable
+ *	by authfilter (owner root, mode 0755)").
  */
 #include "buildconf.h"
 
@@ -26,9 +28,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,6 +44,57 @@ int
 listen_is_inet(const char *spec)
 {
 	return strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0;
+}
+
+static const char *
+user_name(uid_t uid, char *buf, size_t bufsz)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, bufsz, "%s", pw->pw_name);
+	else
+		snprintf(buf, bufsz, "uid %lu", (unsigned long)uid);
+	return buf;
+}
+
+int
+listen_dir_problem(const char *file, char *why, size_t whysz)
+{
+	char dir[4096], me[64], owner[64];
+	const char *slash = strrchr(file, '/');
+	struct stat st;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == file)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			snprintf(why, whysz, "directory %s does not exist",
+			    dir);
+		else
+			snprintf(why, whysz, "directory %s: %s", dir,
+			    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whysz, "%s is not a directory", dir);
+		return -1;
+	}
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+		return 0;
+	if (errno == EROFS)
+		snprintf(why, whysz, "directory %s is on a read-only file "
+		    "system (under systemd: ReadWritePaths=)", dir);
+	else
+		snprintf(why, whysz, "directory %s is not writable by %s "
+		    "(owner %s, mode %04o)", dir, user_name(geteuid(), me,
+		    sizeof(me)), user_name(st.st_uid, owner, sizeof(owner)),
+		    (unsigned)(st.st_mode & 07777));
+	return -1;
 }
 
 static int
@@ -64,8 +121,14 @@ open_unix(const char *path, int stale, char *err, size_t errsz)
 	}
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
 	    listen(fd, SOMAXCONN) != 0) {
-		snprintf(err, errsz, "cannot listen on %s: %s", path,
-		    strerror(errno));
+		char why[512];
+		int e = errno;
+
+		if ((e != ENOENT && e != EACCES && e != EROFS &&
+		    e != ENOTDIR) || listen_dir_problem(path, why,
+		    sizeof(why)) == 0)
+			snprintf(why, sizeof(why), "%s", strerror(e));
+		snprintf(err, errsz, "cannot listen on unix:%s: %s", path, why);
 		close(fd);
 		return -1;
 	}

@@ -2,13 +2,16 @@
  * NAME
  *	authfilter -- DKIM, SPF and DMARC milter
  * SYNOPSIS
- *	authfilter [-c FILE] [-f] [-t | -n | -V]
+ *	authfilter [-c FILE] [-f] [-t | -n | -V | -h]
  * DESCRIPTION
  *	Reads the configuration, opens the milter socket, drops privileges
  *	and serves until SIGTERM.  SIGHUP builds a new state from the file
  *	and swaps it in only when it is valid.  SIGTERM or SIGINT stops
  *	accepting, waits up to drain_timeout for messages in progress,
- *	and exits 0.  See authfilter(8).
+ *	and exits 0.  Started as root, it builds its state again as `user`
+ *	after switching (selfcheck.c), as -t does in a child.  Under systemd
+ *	it reports READY, RELOADING, STOPPING and STATUS (notify.c).  See
+ *	authfilter(8).
  * DIAGNOSTICS
  *	-t prints "FILE:LINE: problem" for each problem and exits 1.
  *	Start-up failures exit 1 with a message on stderr (and syslog).
@@ -30,10 +33,12 @@
 #include "lib/config.h"
 #include "milter/daemon.h"
 #include "milter/listen.h"
+#include "milter/notify.h"
 #include "lib/log.h"
 #include "milter/pubkey_cache.h"
 #include "report/report.h"
 #include "milter/runloop.h"
+#include "milter/selfcheck.h"
 #include "milter/server.h"
 #include "milter/session.h"
 #include "milter/state.h"
@@ -41,20 +46,25 @@
 #include "policy/overrides.h"
 
 #define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+/* How often the STATUS= line (sessions served) is brought up to date. */
+#define STATUS_INTERVAL_MS 10000
 
-static void usage(void) __attribute__((noreturn));
+static void usage(FILE *, int) __attribute__((noreturn));
 
+/* --help: on stdout, exit 0; a usage error: on stderr, exit 2. */
 static void
-usage(void)
+usage(FILE *fp, int rc)
 {
-	fprintf(stderr, "usage: authfilter [-c FILE] [-f] [-t | -n | -V]\n"
+	fprintf(fp, "usage: authfilter [-c FILE] [-f] [-t | -n | -V | -h]\n"
 	    "       authfilter report [--since YYYY-MM-DD] LOGFILE...\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -n       print settings that differ from their defaults\n"
-	    "  -V       print versions and exit\n");
-	exit(2);
+	    "  -V       print versions and exit\n"
+	    "  -h, --help  print this and exit\n"
+	    "See authfilter(8) and authfilter.conf(5).\n");
+	exit(rc);
 }
 
 static void
@@ -68,6 +78,21 @@ print_errors(struct config_errors *errs, int to_log)
 	}
 }
 
+enum notify_what { NOTIFY_READY, NOTIFY_STATUS };
+
+/* READY=1 or a new STATUS= for the state now serving. */
+static void
+notify_current(enum notify_what what)
+{
+	struct af_state *st = state_acquire();
+
+	if (what == NOTIFY_READY)
+		notify_ready(server_sessions(), st->generation);
+	else
+		notify_status(server_sessions(), st->generation);
+	state_release(st);
+}
+
 static void
 reload(const char *path)
 {
@@ -75,11 +100,13 @@ reload(const char *path)
 	struct af_state *st, *old;
 
 	log_msg(LOG_INFO, "SIGHUP: reloading %s", path);
+	notify_reloading();
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 1);
 		log_msg(LOG_ERR, "reload failed; still serving with the "
 		    "previous configuration");
 		config_errors_clear(&errs);
+		notify_current(NOTIFY_READY);
 		return;
 	}
 	old = state_acquire();
@@ -98,6 +125,7 @@ reload(const char *path)
 	log_set_format(st->cfg->log_format);
 	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
 	    st->generation);
+	notify_current(NOTIFY_READY);
 }
 
 /*
@@ -140,7 +168,7 @@ serve(const char *path, int foreground)
 	struct server_limits lim = { 0, cfg->milter_timeout,
 	    cfg->milter_max_command };
 	char err[512];
-	int stale, lfd = -1, rc = 1;
+	int stale, lfd = -1, rc = 1, was_root = geteuid() == 0;
 	unsigned long hits, lookups;
 
 	if (daemon_check_socket(cfg->milter_socket, &stale, err,
@@ -155,23 +183,30 @@ serve(const char *path, int foreground)
 		log_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
+	/* What root could read, `user` must too: every reload reads it. */
+	if (was_root && selfcheck_start(path, cfg) != 0)
+		goto cleanup;
 	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
 	if (runloop_block() != 0 || server_start(lfd, listen_is_inet(
 	    cfg->milter_socket), &callbacks_hooks, &lim, err,
 	    sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
-		goto out;
+		goto cleanup;
 	}
 	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
 	    PACKAGE_VERSION, cfg->milter_socket);
+	notify_current(NOTIFY_READY);
 	for (;;) {
-		enum runloop_event ev = runloop_wait(-1);
-		if (ev == RL_RELOAD)
+		enum runloop_event ev = runloop_wait(STATUS_INTERVAL_MS);
+		if (ev == RL_TICK)
+			notify_current(NOTIFY_STATUS);
+		else if (ev == RL_RELOAD)
 			reload(path);
 		else if (ev == RL_STOP) {
 			struct af_state *st = state_acquire();
 			unsigned timeout = st->cfg->drain_timeout;
 			state_release(st);
+			notify_stopping(message_in_progress());
 			log_msg(LOG_INFO, "stopping: new sessions get 451; "
 			    "waiting up to %us for %u message(s)", timeout,
 			    message_in_progress());
@@ -180,9 +215,12 @@ serve(const char *path, int foreground)
 			break;
 		}
 	}
+cleanup:
 	if (*cfg->pid_file != '\0')
 		unlink(cfg->pid_file);
 	daemon_remove_socket(cfg->milter_socket);
+	if (rc != 0)
+		goto out;
 	pubkey_cache_counts(&hits, &lookups);
 	log_msg(LOG_INFO, "pubkey_cache: %lu of %lu key decodes answered from "
 	    "the cache", hits, lookups);
@@ -202,6 +240,9 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 2, argv + 2, stdout);
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		usage(stdout, 0);
 	while ((ch = getopt(argc, argv, "c:fntV")) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
@@ -209,11 +250,11 @@ main(int argc, char **argv)
 		case 'n': nondefault = 1; break;
 		case 't': test = 1; break;
 		case 'V': version_print(stdout); return 0;
-		default: usage();
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 0);
 		config_errors_clear(&errs);
@@ -222,7 +263,10 @@ main(int argc, char **argv)
 	if (test || nondefault) {
 		if (nondefault)
 			config_print_nondefault(st->cfg, stdout);
-		else {
+		else if (selfcheck_test(path, st->cfg) != 0) {
+			state_release(st);
+			return 1;
+		} else {
 			printf("%s: OK\n", path);
 			/* Expired lines are not errors: they just stopped. */
 			overrides_report_expired(st->overrides, time(NULL),

@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Prints the versions reported by the libraries at run time (not
  *	the headers we were built against), so a bug report shows what is
- *	really loaded.
+ *	really loaded.  libsystemd has no such call: its line is the
+ *	version configure found (or that it is not built in).
  */
 #include "buildconf.h"
 
@@ -19,6 +20,10 @@
 #include <spf2/spf.h>
 #include <unbound.h>
 
+#include <json-c/json_c_version.h>
+#include <libpsl.h>
+
+#include "milter/notify.h"
 #include "milter/protocol.h"
 #include "milter/version.h"
 
@@ -37,4 +42,7 @@ version_print(FILE *fp)
 	SPF_get_lib_version(&smj, &smn, &spl);
 	fprintf(fp, "libspf2 %d.%d.%d\n", smj, smn, spl);
 	fprintf(fp, "libunbound %s\n", ub_version());
+	fprintf(fp, "libpsl %s\n", psl_get_version());
+	fprintf(fp, "json-c %s\n", json_c_version());
+	fprintf(fp, "%s\n", notify_library());
 }

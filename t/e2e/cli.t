@@ -89,11 +89,18 @@ t.ok(rc == 1 and re.match(r"^%s:\d+: dns_trust_anchor %s: .*\(parse error in "
 
 rc, out, err = run("-x")
 t.ok(rc == 2 and "usage:" in err, "bad option: usage, exit 2")
+rc, out, err = run("--help")
+t.ok(rc == 0 and out.startswith("usage: authfilter") and err == "",
+     "--help: usage on stdout, exit 0", (rc, out, err))
+bad = h.write_conf({"drain_timeout": "2y"}, "baddur.conf")
+rc, out, err = run("-t", "-c", bad)
+t.ok(rc == 1 and "(suffix s, m, h, d or w)" in err,
+     "a bad duration: the message lists every suffix, w included", err)
 
 rc, out, err = run("-V")
 t.is_(rc, 0, "-V exits 0")
 for lib in ("authfilter 0.1.0", "milter protocol 6", "OpenSSL", "libopendkim", "libspf2",
-            "libunbound"):
+            "libunbound", "libpsl", "json-c", "libsystemd"):
     t.like(out, lib, "-V names " + lib)
 
 # The sample configuration is valid (with a user this machine has).

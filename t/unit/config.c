@@ -148,7 +148,7 @@ main(void)
 	ok(errs_has(&errs, "test.conf:13: user: no such user "
 	    "\"no-such-user-here\"", 1), "unknown user");
 	ok(errs_has(&errs, "test.conf:14: drain_timeout: \"5x\": expected a "
-	    "duration from 0s to 3600s (suffix s, m, h or d)", 1), "bad duration");
+	    "duration from 0s to 3600s (suffix s, m, h, d or w)", 1), "bad duration");
 	is_int(errs.n, 12, "twelve problems, all reported");
 	config_errors_clear(&errs);
 
