@@ -222,6 +222,26 @@ log_format_text(char *dst, size_t dstsz, const struct log_field *f, size_t n)
 	return o.len;
 }
 
+/* The fields that are counts: JSON numbers, as readers of JSON logs
+ * expect (the values are digits; anything else stays a string). */
+static const char *const count_keys[] = { "nrcpt", "ar_removed", NULL };
+
+static int
+is_count(const char *key, const char *s)
+{
+	size_t k = 0;
+
+	while (count_keys[k] != NULL && strcmp(count_keys[k], key) != 0)
+		k++;
+	if (count_keys[k] == NULL || *s == '\0' ||
+	    (s[0] == '0' && s[1] != '\0'))
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
 size_t
 log_format_json(char *dst, size_t dstsz, const char *level,
     const struct log_field *f, size_t n)
@@ -251,7 +271,10 @@ log_format_json(char *dst, size_t dstsz, const char *level,
 		out_byte(&o, ',');
 		out_json_string(&o, f[i].key);
 		out_byte(&o, ':');
-		out_json_string(&o, f[i].val);
+		if (is_count(f[i].key, f[i].val))
+			out_str(&o, f[i].val);
+		else
+			out_json_string(&o, f[i].val);
 		cut |= !out_field_fits(&o, mark);
 	}
 	o.size = dstsz;

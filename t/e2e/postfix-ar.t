@@ -87,7 +87,8 @@ m = msglines[0] if msglines else {}
 t.ok(qid is not None, "Postfix logged a queue id for the message")
 t.is_(m.get("queue_id"), qid, "log line carries Postfix's queue id")
 t.is_(m.get("direction"), "inbound", "127.0.0.2 is outside internal_networks")
-t.is_(m.get("ar_removed"), "6", "log counts removed forged headers")
+t.is_(m.get("ar_removed"), 6, "log counts removed forged headers (a JSON "
+      "number)")
 t.like(m.get("client", ""), "[127.0.0.2]", "log names the client address")
 
 # A client inside internal_networks is outbound.

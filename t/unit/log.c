@@ -45,6 +45,14 @@ main(void)
 	is_str(after_ts(buf), "\"level\":\"info\",\"v\":\"\\\\xc0\\\\xaf"
 	    "\\\\xed\\\\xa0\\\\x80\"}", "json: overlong and surrogate escaped");
 
+	/* Counts are JSON numbers; a count that is not digits stays text. */
+	struct log_field counts[] = { { "nrcpt", "3" }, { "ar_removed", "0" },
+	    { "nrcpt", "07" }, { "queue_id", "123" } };
+	log_format_json(buf, sizeof(buf), "info", counts, 4);
+	is_str(after_ts(buf), "\"level\":\"info\",\"nrcpt\":3,\"ar_removed\":0,"
+	    "\"nrcpt\":\"07\",\"queue_id\":\"123\"}",
+	    "json: nrcpt and ar_removed as numbers, other fields as text");
+
 	/* Truncation keeps the object closed. */
 	struct log_field big[] = { { "v", "0123456789012345678901234567890123"
 	    "456789012345678901234567890123456789" } };
