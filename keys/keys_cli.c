@@ -152,6 +152,16 @@ dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
 	}
 	if (dkim == 0)
 		return PUB_MISSING;
+	if (match == 1 && ttl != NULL) {
+		/* Resolvers that looked before the record existed keep "no
+		 * such record" for the zone's negative TTL (RFC 2308), not
+		 * the record's: wait for the longer of the two. */
+		unsigned neg;
+		char nerr[300];
+		if (dns_negative_ttl(d, name, &neg, nerr, sizeof(nerr)) ==
+		    DNS_OK && neg > *ttl)
+			*ttl = neg;
+	}
 	return match == 1 ? PUB_OK : PUB_DIFFERS;
 }
 

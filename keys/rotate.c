@@ -12,8 +12,10 @@
  *	-  More than one active key (a crash between activating the new key
  *	   and retiring the old): all but the newest retire.
  *	-  A pending key whose record DNS serves: the first time, note when
- *	   (ROT_SEEN); once that was at least the record's TTL ago, every
- *	   resolver that cached "no record" has forgotten it: activate it
+ *	   (ROT_SEEN); once that was at least the TTL given ago (the
+ *	   longer of the record's and its zone's negative TTL, RFC 2308:
+ *	   keys_cli.c's dns_check()), every resolver that cached "no
+ *	   record" has forgotten it: activate it
  *	   and retire the active key.  Not served (or no longer): wait.
  *	-  No pending key, and no active key or one older than `every` (or
  *	   --now): create a pending key.

@@ -88,6 +88,13 @@ long		 dns_txt_join(const unsigned char *rd, size_t len, char *out);
 char		*dns_txt_string(const unsigned char *rd, size_t len,
 		    size_t *outlen);
 
+/* How long resolvers keep "no such record" for name: the TTL of the
+ * negative answer, from the SOA of its zone (RFC 2308 section 5: the
+ * smaller of the SOA's TTL and its MINIMUM).  DNS_OK with *ttl, or why
+ * not. */
+enum dns_status	 dns_negative_ttl(struct dns *, const char *name,
+		    unsigned *ttl, char *err, size_t errsz);
+
 /* The raw reply packet for (name, type, class IN) into buf: what
  * libraries that parse DNS themselves (libopendkim) want.  *len is the
  * packet's length; *secure is 1 when DNSSEC validated it. */

@@ -16,6 +16,8 @@
  */
 #include "buildconf.h"
 
+#include <arpa/nameser.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,4 +314,57 @@ dns_name_text(const unsigned char *wire, size_t len, char *out, size_t outsz)
 		return -1;		/* no root label */
 	out[o] = '\0';
 	return 0;
+}
+
+/* The SOA in a reply's answer or authority section: its TTL and its
+ * MINIMUM field; -1 if there is none. */
+static int
+soa_of(const unsigned char *pkt, size_t len, unsigned *ttl, unsigned *min)
+{
+	ns_msg msg;
+	ns_rr rr;
+
+	if (ns_initparse(pkt, (int)len, &msg) != 0)
+		return -1;
+	for (int sect = ns_s_an; sect <= ns_s_ns; sect++)
+		for (int i = 0; i < ns_msg_count(msg, (ns_sect)sect); i++) {
+			if (ns_parserr(&msg, (ns_sect)sect, i, &rr) != 0)
+				return -1;
+			if (ns_rr_type(rr) != ns_t_soa)
+				continue;
+			/* MNAME, RNAME (names), then 5 32-bit numbers:
+			 * MINIMUM is the last. */
+			if (ns_rr_rdlen(rr) < 20)
+				return -1;
+			*ttl = ns_rr_ttl(rr);
+			*min = ns_get32(ns_rr_rdata(rr) + ns_rr_rdlen(rr) - 4);
+			return 0;
+		}
+	return -1;
+}
+
+enum dns_status
+dns_negative_ttl(struct dns *d, const char *name, unsigned *ttl, char *err,
+    size_t errsz)
+{
+	struct dns_answer *a = NULL;
+	unsigned soa_ttl, min;
+	enum dns_status st;
+	int left, rc = dns_resolve(d, name, ns_t_soa, &a, &left);
+
+	*ttl = 0;
+	if ((st = dns_classify(a, rc, name, ns_t_soa, err, errsz)) ==
+	    DNS_TEMPFAIL)
+		goto out;
+	if (a->packet == NULL || soa_of(a->packet, a->packet_len, &soa_ttl,
+	    &min) != 0) {
+		snprintf(err, errsz, "%s: no SOA in the answer", name);
+		st = DNS_NODATA;
+		goto out;
+	}
+	*ttl = soa_ttl < min ? soa_ttl : min;	/* RFC 2308 section 5 */
+	st = DNS_OK;
+out:
+	dns_answer_unref(a);
+	return st;
 }
