@@ -40,7 +40,7 @@
 #include "milter/version.h"
 #include "policy/overrides.h"
 
-#define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+#define DEFAULT_CONFIG AF_CONFDIR "/authfilter.conf"
 
 static void usage(void) __attribute__((noreturn));
 
