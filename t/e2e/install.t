@@ -162,7 +162,12 @@ t.is_((read("/etc/passwd"), read("/etc/group")), host_users,
 rc, out, err = run(["make", "-s", "uninstall", "DESTDIR=" + dest], cwd=BUILDDIR)
 left = sorted(p for p in installed("/**/*") if os.path.isfile(dest + p))
 t.is_((rc, left), (0, [confdir + "/authfilter.conf"]),
-      "make uninstall leaves only the admin's configuration")
+      "make uninstall leaves only the edited configuration")
+os.unlink(conf)
+rc, out, err = run(["make", "-s", "install", "DESTDIR=" + dest], cwd=BUILDDIR)
+rc, out, err = run(["make", "-s", "uninstall", "DESTDIR=" + dest], cwd=BUILDDIR)
+left = sorted(p for p in installed("/**/*") if os.path.isfile(dest + p))
+t.is_((rc, left), (0, []), "and removes an unedited one")
 
 # ---- the source tarball's contents ----
 distdir = os.path.join(h.tmp, "dist", "authfilter")
