@@ -46,7 +46,7 @@
 #include "lib/from.h"
 #include "keys/keys_cli.h"
 
-#define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+#define DEFAULT_CONFIG AF_CONFDIR "/authfilter.conf"
 
 
 

@@ -96,7 +96,7 @@ static const struct setting settings[] = {
 	{ "milter_socket", "inet:8891@127.0.0.1", K_SOCKET, F(milter_socket), 0, 0 , NULL },
 	{ "milter_socket_mode", "0660", K_MODE, F(milter_socket_mode), 0, 0777 , NULL },
 	{ "authserv_id", "", K_AUTHSERV, F(authserv_id), 0, 0 , NULL },
-	{ "key_dir", "/etc/authfilter/keys", K_ABSPATH, F(key_dir), 0, 0 , NULL },
+	{ "key_dir", AF_CONFDIR "/keys", K_ABSPATH, F(key_dir), 0, 0 , NULL },
 	{ "dns_resolver", "", K_RESOLVER, F(dns_resolver), 0, 0 , NULL },
 	{ "internal_networks", "127.0.0.0/8, [::1]/128", K_NETLIST,
 	    F(internal_networks), 0, 0 , NULL },

@@ -45,7 +45,7 @@
 #include "milter/version.h"
 #include "policy/overrides.h"
 
-#define DEFAULT_CONFIG "/etc/authfilter/authfilter.conf"
+#define DEFAULT_CONFIG AF_CONFDIR "/authfilter.conf"
 /* How often the STATUS= line (sessions served) is brought up to date. */
 #define STATUS_INTERVAL_MS 10000
 
