@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <unbound.h>
 
@@ -85,7 +86,9 @@ configure(struct ub_ctx *ctx, const char *spec, unsigned retries,
 			return -1;
 		}
 	} else if ((rc = ub_ctx_resolvconf(ctx, NULL)) != 0 ||
-	    (rc = ub_ctx_hosts(ctx, NULL)) != 0) {
+	    /* No /etc/hosts (a bare container) is an empty one. */
+	    (access("/etc/hosts", F_OK) == 0 &&
+	    (rc = ub_ctx_hosts(ctx, NULL)) != 0)) {
 		snprintf(err, errsz, "system resolver: %s", ub_strerror(rc));
 		return -1;
 	}
