@@ -32,14 +32,9 @@
 
 #include "lib/config.h"
 #include "lib/netlist.h"
-#include "lib/safefile.h"
 
-/* A config file larger than this is certainly a mistake (a key, a log). */
-#define CONFIG_MAX_BYTES (1024 * 1024)
-
-/* The line (1-based) that the byte at p is on. */
-static unsigned
-line_of(const char *text, const char *p)
+unsigned
+config_line_of(const char *text, const char *p)
 {
 	unsigned n = 1;
 
@@ -602,7 +597,7 @@ config_parse(const char *src, const char *text, size_t len,
 
 	if ((nl = memchr(text, '\0', len)) != NULL) {
 		config_errors_add(errs, "%s:%u: contains a NUL byte; not a text "
-		    "file", src, line_of(text, nl));
+		    "file", src, config_line_of(text, nl));
 		return NULL;
 	}
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
@@ -673,48 +668,6 @@ config_parse(const char *src, const char *text, size_t len,
 	return cfg;
 }
 
-struct config *
-config_load(const char *path, struct config_errors *errs)
-{
-	FILE *fp;
-	char *buf, err[128];
-	size_t len;
-	struct config *cfg;
-	/* Any size here: the limit is reported below with its line. */
-	int fd = safefile_open(path, (off_t)1 << 40, 0, err, sizeof(err));
-
-	if (fd < 0 || (fp = fdopen(fd, "r")) == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", path,
-		    fd < 0 ? err : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if ((buf = malloc(CONFIG_MAX_BYTES + 1)) == NULL) {
-		fclose(fp);
-		config_errors_add(errs, "%s: out of memory", path);
-		return NULL;
-	}
-	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, fp);
-	if (ferror(fp)) {
-		config_errors_add(errs, "%s: read error: %s", path, strerror(errno));
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	if (len > CONFIG_MAX_BYTES) {
-		config_errors_add(errs, "%s:%u: larger than %d bytes; not a config "
-		    "file", path, line_of(buf, buf + CONFIG_MAX_BYTES),
-		    CONFIG_MAX_BYTES);
-		free(buf);
-		return NULL;
-	}
-	cfg = config_parse(path, buf, len, errs);
-	free(buf);
-	return cfg;
-}
-
 void
 config_free(struct config *cfg)
 {
@@ -752,36 +705,6 @@ config_print_nondefault(const struct config *cfg, FILE *fp)
 			fprintf(fp, "%s = %s\n", settings[i].name, cfg->raw[i]);
 }
 
-char *
-config_read_file(const char *path, size_t max, const char *what,
-    struct config_errors *errs)
-{
-	char err[128];
-	int fd = safefile_open(path, (off_t)max, 0, err, sizeof(err));
-	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
-	char *buf;
-	size_t len;
-
-	if (fp == NULL) {
-		config_errors_add(errs, "%s: cannot open: %s", path,
-		    fd < 0 ? err : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	buf = malloc(max + 1);
-	len = buf != NULL ? fread(buf, 1, max + 1, fp) : 0;
-	fclose(fp);
-	if (buf == NULL || len > max || memchr(buf, '\0', len) != NULL) {
-		config_errors_add(errs, "%s: not %s (too large or binary)",
-		    path, what);
-		free(buf);
-		return NULL;
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
 void
 config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
 {
@@ -802,31 +725,10 @@ config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
 	}
 }
 
-const char *
-config_where(const struct config *cfg, const char *name, char *buf,
-    size_t bufsz)
+unsigned
+config_setting_line(const struct config *cfg, const char *name)
 {
 	const struct setting *s = find_setting(name);
-	unsigned line = s != NULL ? cfg->line[s - settings] : 0;
 
-	if (line > 0)
-		snprintf(buf, bufsz, "%s:%u", cfg->source, line);
-	else
-		snprintf(buf, bufsz, "%s", cfg->source);
-	return buf;
-}
-
-int
-config_check_file(const struct config *cfg, const char *name,
-    const char *path, off_t max, struct config_errors *errs)
-{
-	const struct setting *s = find_setting(name);
-	char err[128], where[300];
-
-	if (safefile_check(path, max, err, sizeof(err)) == 0)
-		return 0;
-	config_errors_add(errs, "%s: %s%s %s: %s", config_where(cfg, name,
-	    where, sizeof(where)), name, s != NULL && cfg->line[s - settings] >
-	    0 ? "" : " (default)", path, err);
-	return -1;
+	return s != NULL ? cfg->line[s - settings] : 0;
 }

@@ -93,6 +93,10 @@ void		 config_errors_add(struct config_errors *, const char *fmt, ...)
 /* Helpers shared with other parsers. */
 /* A whole small text file (at most max bytes, no NUL byte), or NULL with
  * "PATH: problem" in errs; `what` names the kind of file. */
+/* The line (1-based) of text that the byte at p is on. */
+unsigned	 config_line_of(const char *text, const char *p);
+/* Where a setting was written (its line), or 0 for its default. */
+unsigned	 config_setting_line(const struct config *, const char *name);
 /* "FILE:LINE" of a setting into buf, or "FILE" when it has its default;
  * returns buf. */
 const char	*config_where(const struct config *, const char *name, char *buf,
