@@ -37,6 +37,7 @@
 
 #include "keys/keystore.h"
 #include "lib/from.h"
+#include "lib/safefile.h"
 
 /* A private key file larger than this is not a DKIM key. */
 #define KEY_FILE_MAX (64 * 1024)
@@ -124,22 +125,89 @@ format_time(time_t t, char *buf, size_t bufsz)
 	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Read SELECTOR.state into k. */
+/* Whoever may write a file or directory of the store decides a key's
+ * state: only root or the daemon's user, and nobody else through the
+ * group or other bits.  0, or -1 with the error added. */
 static int
-read_state(const char *path, struct key *k, struct config_errors *errs)
+trusted(const char *path, const struct stat *st, uid_t owner, mode_t deny,
+    struct config_errors *errs)
 {
-	FILE *fp = fopen(path, "r");
-	char line[256], *eq, *name, *val, *e;
+	if (st->st_uid != 0 && st->st_uid != owner) {
+		config_errors_add(errs, "%s: owned by uid %u, must be owned by "
+		    "root or the daemon's user (uid %u)", path,
+		    (unsigned)st->st_uid, (unsigned)owner);
+		return -1;
+	}
+	if ((st->st_mode & deny) != 0) {
+		config_errors_add(errs, "%s: mode %04o, must not be writable by "
+		    "%s", path, (unsigned)(st->st_mode & 07777), deny & 020 ?
+		    "group or others" : "others");
+		return -1;
+	}
+	return 0;
+}
+
+/* A .state file: a few lines; anything bigger is no state file. */
+#define STATE_MAX	4096
+#define STATE_LINE_MAX	255
+
+/* The text of SELECTOR.state, opened without following a link or
+ * blocking on a FIFO, checked (a regular file of root or the daemon's
+ * user, not writable by others); NULL with the error added. */
+static char *
+state_text(const char *path, uid_t owner, struct config_errors *errs)
+{
+	char err[128], *buf;
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	if ((fd = safefile_open(path, STATE_MAX, 1, err, sizeof(err))) < 0) {
+		config_errors_add(errs, "%s: %s", path, err);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || trusted(path, &st, owner, 022, errs) != 0 ||
+	    (buf = malloc(STATE_MAX + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	got = read(fd, buf, STATE_MAX);
+	close(fd);
+	if (got < 0 || memchr(buf, '\0', (size_t)got) != NULL) {
+		config_errors_add(errs, "%s: %s", path, got < 0 ?
+		    strerror(errno) : "a NUL byte: not a state file");
+		free(buf);
+		return NULL;
+	}
+	buf[got] = '\0';
+	return buf;
+}
+
+/* Read SELECTOR.state into k: whole lines of at most STATE_LINE_MAX
+ * bytes, each one known, or an error (a long line cut in two could
+ * carry a line of its own). */
+static int
+read_state(const char *path, struct key *k, uid_t owner,
+    struct config_errors *errs)
+{
+	char *text = state_text(path, owner, errs), *next, *line, *eq, *name,
+	    *val, *e;
 	unsigned lineno = 0;
 	int have_state = 0, have_alg = 0, bad = 0;
 
-	if (fp == NULL) {
-		config_errors_add(errs, "%s: %s", path, strerror(errno));
+	if (text == NULL)
 		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	for (line = text; line != NULL && *line != '\0'; line = next) {
 		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strlen(line) > STATE_LINE_MAX) {
+			config_errors_add(errs, "%s:%u: longer than %d bytes",
+			    path, lineno, STATE_LINE_MAX);
+			bad = 1;
+			continue;
+		}
+		line[strcspn(line, "\r")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL)
@@ -198,7 +266,7 @@ badline:
 		config_errors_add(errs, "%s:%u: bad line", path, lineno);
 		bad = 1;
 	}
-	fclose(fp);
+	free(text);
 	if (!bad && (!have_alg || !have_state)) {
 		config_errors_add(errs, "%s: needs algorithm and state", path);
 		bad = 1;
@@ -311,6 +379,7 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 {
 	char dpath[4096], path[4200], sel[KEY_SELECTOR_MAX + 1];
 	struct dirent *de;
+	struct stat st;
 	DIR *dp;
 	size_t before = errs->n;
 
@@ -320,14 +389,23 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 		config_errors_add(errs, "%s: %s", dpath, strerror(errno));
 		return -1;
 	}
+	if (fstat(dirfd(dp), &st) != 0 ||
+	    trusted(dpath, &st, owner, 002, errs) != 0) {
+		closedir(dp);
+		return -1;
+	}
 	while ((de = readdir(dp)) != NULL) {
 		size_t len = strlen(de->d_name);
 		struct key k;
 
 		if (len <= 6 || strcmp(de->d_name + len - 6, ".state") != 0)
 			continue;
-		if (len - 6 > KEY_SELECTOR_MAX)
+		if (len - 6 > KEY_SELECTOR_MAX) {
+			config_errors_add(errs, "%s/%s: a selector longer than "
+			    "%d characters", dpath, de->d_name,
+			    KEY_SELECTOR_MAX);
 			continue;
+		}
 		memcpy(sel, de->d_name, len - 6);
 		sel[len - 6] = '\0';
 		if (!key_valid_selector(sel)) {
@@ -340,7 +418,7 @@ load_domain(struct keystore *ks, const char *domain, int private, uid_t owner,
 		memcpy(k.domain, domain, strlen(domain) + 1);
 		memcpy(k.selector, sel, strlen(sel) + 1);
 		if (snprintf(path, sizeof(path), "%s/%s", dpath, de->d_name) >=
-		    (int)sizeof(path) || read_state(path, &k, errs) != 0)
+		    (int)sizeof(path) || read_state(path, &k, owner, errs) != 0)
 			continue;
 		if (private && k.state == KEY_ACTIVE) {
 			if (snprintf(path, sizeof(path), "%s/%s.pem", dpath,
@@ -387,6 +465,12 @@ keystore_load(const char *dir, int private, uid_t owner,
 		if (errno == ENOENT)
 			return ks;		/* no keys: nothing signs */
 		config_errors_add(errs, "%s: %s", dir, strerror(errno));
+		keystore_free(ks);
+		return NULL;
+	}
+	if (fstat(dirfd(dp), &st) != 0 ||
+	    trusted(dir, &st, owner, 002, errs) != 0) {
+		closedir(dp);
 		keystore_free(ks);
 		return NULL;
 	}
