@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import Harness, AUTHFILTER, TEST_USER  # noqa: E402
+from harness import Harness, AUTHFILTER, SRCDIR, TEST_USER  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -26,17 +26,31 @@ def as_user():
     os.setuid(nobody.pw_uid)
 
 
+SUPP = os.path.join(SRCDIR, "t", "sanitizer")
+USER_BIN = os.path.join(h.tmp, "bin")
+
+
 def user_binary():
-    """The daemon where the user can run it: a clone may be under a
-    directory only root can enter (/root)."""
-    d = os.path.join(h.tmp, "bin")
-    path = os.path.join(d, "authfilter")
+    """The daemon (and the sanitizers' suppression files) where the user
+    can read them: a clone may be under a directory only root can enter
+    (/root)."""
+    path = os.path.join(USER_BIN, "authfilter")
     if not os.path.exists(path):
-        os.makedirs(d)
-        os.chmod(d, 0o755)
+        os.makedirs(USER_BIN)
+        os.chmod(USER_BIN, 0o755)
         shutil.copy2(AUTHFILTER, path)
         os.chmod(path, 0o755)
+        for f in os.listdir(SUPP):
+            shutil.copy2(os.path.join(SUPP, f), USER_BIN)
+            os.chmod(os.path.join(USER_BIN, f), 0o644)
     return path
+
+
+def user_env():
+    env = h.san_env()
+    for k in ("LSAN_OPTIONS", "TSAN_OPTIONS"):
+        env[k] = env[k].replace(SUPP, USER_BIN)
+    return env
 
 
 def run(*args, user=False):
@@ -45,7 +59,8 @@ def run(*args, user=False):
     try:
         r = subprocess.run([user_binary() if user else AUTHFILTER] +
                            list(args), capture_output=True,
-                           text=True, timeout=20, env=h.san_env(),
+                           text=True, timeout=20,
+                           env=user_env() if user else h.san_env(),
                            preexec_fn=as_user if user else None)
     except subprocess.TimeoutExpired as e:
         return "still running", e.stdout, e.stderr
