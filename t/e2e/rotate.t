@@ -88,7 +88,7 @@ def sender():
         if code == 250:
             with lock:
                 accepted.append("rot-%d" % n)
-        time.sleep(0.2)     # a pace, not a wait
+        stop.wait(0.2)      # a pace; ends at once when stopped
 
 
 def all_checked(subjects):
@@ -245,7 +245,8 @@ other = subprocess.Popen([sys.executable, "-c",
                           "signal.pthread_sigmask(signal.SIG_BLOCK, "
                           "signal.valid_signals())\n"
                           "print('ready', flush=True)\n"
-                          "time.sleep(60)\n"], stdout=subprocess.PIPE)
+                          "sys.stdin.read()\n"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
 other.stdout.readline()
 
 

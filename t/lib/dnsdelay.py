@@ -102,10 +102,11 @@ class DelayingForwarder:
             return
         finally:
             up.close()
-        # The simulated distance: this tool's purpose, not a test's wait.
+        # The simulated distance: the answer leaves when it is due.
         left = (self.late if late else self.delay) - (time.monotonic() - start)
-        if left > 0:
-            time.sleep(left)
+        threading.Timer(max(left, 0), self._reply, args=(a, peer)).start()
+
+    def _reply(self, a, peer):
         try:
             self.sock.sendto(a, peer)
         except OSError:
