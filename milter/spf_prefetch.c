@@ -28,6 +28,7 @@
 
 #include "lib/dns.h"
 #include "milter/spf_prefetch.h"
+#include "milter/spf_record.h"
 
 #define WALK_MAX_QUERIES 30	/* 10 terms, their MX hosts, with room */
 #define WALK_MAX_DEPTH	10
@@ -161,8 +162,7 @@ on_txt(struct dns *d, void *arg, enum dns_status st, size_t n,
 	    &txt, err, sizeof(err)) == DNS_OK) {
 		for (size_t i = 0; i < n; i++) {
 			const char *p = txt[i];
-			if (strncasecmp(p, "v=spf1", 6) != 0 ||
-			    (p[6] != ' ' && p[6] != '\0'))
+			if (!spf_record_is_spf(p, strlen(p)))
 				continue;
 			for (p += 6; *p != '\0';) {
 				size_t l;
