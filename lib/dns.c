@@ -292,17 +292,25 @@ flight_finish(struct dns *d, struct flight *f, int err, struct dns_answer *a)
 	return c;
 }
 
+/* One continuation, with the answer (or err) as its status and data. */
 static void
-run_conts(struct dns *d, struct cont *c, const char *name, int type, int err,
-    struct dns_answer *a)
+call_then(struct dns *d, dns_then_fn fn, void *arg, const char *name,
+    int type, int err, struct dns_answer *a)
 {
 	char why[300];
 	enum dns_status st = dns_classify(a, err, name, type, why, sizeof(why));
 
+	fn(d, arg, st, st == DNS_OK ? a->n : 0, st == DNS_OK ? a->data : NULL,
+	    st == DNS_OK ? a->len : NULL);
+}
+
+static void
+run_conts(struct dns *d, struct cont *c, const char *name, int type, int err,
+    struct dns_answer *a)
+{
 	while (c != NULL) {
 		struct cont *next = c->next;
-		c->fn(d, c->arg, st, st == DNS_OK ? a->n : 0,
-		    st == DNS_OK ? a->data : NULL, st == DNS_OK ? a->len : NULL);
+		call_then(d, c->fn, c->arg, name, type, err, a);
 		free(c);
 		c = next;
 	}
@@ -538,16 +546,8 @@ dns_prefetch_then(struct dns *d, const char *name, int type, dns_then_fn fn,
 	if (dns_cache_key(name, key, sizeof(key)) != 0)
 		goto fail;
 	if ((a = dns_cache_get(d->cache, key, type, &ttl)) != NULL) {
-		if (fn != NULL) {
-			struct cont now = { NULL, fn, arg };
-			struct cont *cp = malloc(sizeof(*cp));
-			if (cp == NULL) {
-				dns_answer_unref(a);
-				goto fail;
-			}
-			*cp = now;
-			run_conts(d, cp, key, type, 0, a);
-		}
+		if (fn != NULL)
+			call_then(d, fn, arg, key, type, 0, a);
 		dns_answer_unref(a);
 		return;
 	}
