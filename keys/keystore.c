@@ -525,11 +525,15 @@ keystore_signers(const struct keystore *ks, const char *domain, int parents,
 	size_t n = 0;
 
 	while (d != NULL && *d != '\0') {
-		for (size_t i = 0; ks != NULL && i < ks->n && n < max; i++)
-			if (ks->keys[i].state == KEY_ACTIVE &&
-			    ks->keys[i].pkey != NULL &&
-			    strcmp(ks->keys[i].domain, d) == 0)
-				out[n++] = &ks->keys[i];
+		for (size_t i = 0; ks != NULL && i < ks->n && n < max; i++) {
+			const struct key *k = &ks->keys[i];
+
+			/* Loaded here, or held by the signer process. */
+			if (k->state == KEY_ACTIVE &&
+			    (k->pkey != NULL || k->store != 0) &&
+			    strcmp(k->domain, d) == 0)
+				out[n++] = k;
+		}
 		/* The closest domain with keys signs; never a public suffix
 		 * guess: stop at the first parent that has keys. */
 		if (n > 0 || !parents)

@@ -29,13 +29,18 @@ struct key {
 	unsigned	 ttl;		/* that record's TTL */
 	int		 forced;	/* activated with --force */
 	struct evp_pkey_st *pkey;	/* private key (EVP_PKEY), loaded
-					 * when asked */
+					 * when asked; NULL in the milter
+					 * process, where the signer holds
+					 * it (milter/keyproc.c) */
+	unsigned long	 store;		/* the signer's store, 0: none */
+	unsigned	 idx;		/* this key's place in it */
 };
 
 struct keystore {
 	char		*dir;
 	struct key	*keys;
 	size_t		 n;
+	unsigned long	 store;		/* the signer's copy, 0: none */
 };
 
 /* Read every domain/selector of dir.  With `private`, the PEM of each

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -32,6 +33,7 @@
 #include "milter/callbacks.h"
 #include "lib/config.h"
 #include "milter/daemon.h"
+#include "milter/keyproc.h"
 #include "milter/listen.h"
 #include "milter/notify.h"
 #include "lib/log.h"
@@ -158,6 +160,46 @@ drain(unsigned timeout)
 		    "progress; the MTA will retry them", message_in_progress());
 }
 
+/* SIGCHLD: has the signer process ended?  Then nothing can be signed
+ * any more: stop (exit 1), and systemd starts us again. */
+static int
+signer_ended(void)
+{
+	pid_t pid = keyproc_pid();
+	int status;
+
+	if (pid == 0 || waitpid(pid, &status, WNOHANG) != pid)
+		return 0;
+	log_msg(LOG_ERR, "the signer process (pid %ld) %s %d: stopping, as "
+	    "no message can be signed", (long)pid, WIFSIGNALED(status) ?
+	    "was killed by signal" : "exited with status", WIFSIGNALED(status) ?
+	    WTERMSIG(status) : WEXITSTATUS(status));
+	return 1;
+}
+
+/* Before any thread: the signer process, which loads every key store
+ * (keyproc.c).  It switches to `user` itself. */
+static int
+start_signer(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load(path, &errs);
+	char err[512];
+	int rc = 0;
+
+	if (cfg == NULL) {
+		print_errors(&errs, 0);
+		config_errors_clear(&errs);
+		return -1;
+	}
+	if (keyproc_start(cfg->user, cfg->key_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		rc = -1;
+	}
+	config_free(cfg);
+	return rc;
+}
+
 static int
 serve(const char *path, int foreground)
 {
@@ -202,7 +244,7 @@ serve(const char *path, int foreground)
 			notify_current(NOTIFY_STATUS);
 		else if (ev == RL_RELOAD)
 			reload(path);
-		else if (ev == RL_STOP) {
+		else if (ev == RL_STOP || (ev == RL_CHILD && signer_ended())) {
 			struct af_state *st = state_acquire();
 			unsigned timeout = st->cfg->drain_timeout;
 			state_release(st);
@@ -211,7 +253,7 @@ serve(const char *path, int foreground)
 			    "waiting up to %us for %u message(s)", timeout,
 			    message_in_progress());
 			drain(timeout);
-			rc = 0;
+			rc = ev == RL_STOP ? 0 : 1;
 			break;
 		}
 	}
@@ -289,6 +331,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, 2);
+	if (!test && !nondefault && start_signer(path) != 0)
+		return 1;
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 0);
 		config_errors_clear(&errs);
@@ -302,6 +346,11 @@ main(int argc, char **argv)
 	if (test)
 		return test_as_user(path, st);
 	log_init("authfilter", foreground, st->cfg->log_format);
+	if (keyproc_unconfined())
+		log_msg(LOG_WARNING, "no Landlock (the kernel has none, or a "
+		    "system call filter forbids it): the signer process, "
+		    "which holds the private keys, is not confined to "
+		    "key_dir");
 	state_install(st);
 	rc = serve(path, foreground);
 	state_shutdown();

@@ -2,7 +2,8 @@
  * NAME
  *	runloop -- signals come to the main thread, one at a time
  * DESCRIPTION
- *	The main thread blocks SIGHUP, SIGTERM and SIGINT before any other
+ *	The main thread blocks SIGHUP, SIGTERM, SIGINT and SIGCHLD (the
+ *	signer process, keyproc.c, ended) before any other
  *	thread exists, so every thread inherits the mask and only the main
  *	thread, waiting in sigwaitinfo()/sigtimedwait(), ever takes them:
  *	no handler runs in the middle of a session, and a burst of SIGHUPs
@@ -31,6 +32,7 @@ runloop_block(void)
 	sigaddset(&handled, SIGHUP);
 	sigaddset(&handled, SIGTERM);
 	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGCHLD);
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = pthread_sigmask(SIG_BLOCK, &handled, NULL)) != 0) {
 		log_msg(LOG_ERR, "pthread_sigmask: %s", strerror(rc));
@@ -57,6 +59,7 @@ runloop_wait(int timeout_ms)
 			return RL_TICK;
 		if (sig < 0)
 			continue;	/* EINTR */
-		return sig == SIGHUP ? RL_RELOAD : RL_STOP;
+		return sig == SIGHUP ? RL_RELOAD : sig == SIGCHLD ? RL_CHILD :
+		    RL_STOP;
 	}
 }

@@ -7,7 +7,8 @@
 enum runloop_event {
 	RL_RELOAD,		/* SIGHUP */
 	RL_STOP,		/* SIGTERM or SIGINT */
-	RL_TICK			/* timeout of runloop_wait() */
+	RL_TICK,		/* timeout of runloop_wait() */
+	RL_CHILD		/* SIGCHLD: the signer process ended */
 };
 
 /* Block the signals we handle in this thread and every thread started

@@ -36,9 +36,9 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include "milter/canon.h"
+#include "milter/keyproc.h"
 #include "milter/sign.h"
 
 /* RFC 6376 5.4.1: "SHOULD be included in the signature, if present". */
@@ -244,12 +244,6 @@ signer_new(const struct sign_opts *so, const struct key **keys, size_t n,
 	}
 	s->opts = so;
 	for (size_t i = 0; i < n && i < SIGN_MAX_KEYS; i++) {
-		if (keys[i]->pkey == NULL) {
-			snprintf(err, errsz, "%s/%s: private key not loaded",
-			    keys[i]->domain, keys[i]->selector);
-			signer_free(s);
-			return NULL;
-		}
 		s->key[s->n++] = keys[i];
 	}
 	if (select_headers(s, hdrs, nhdrs) != 0) {
@@ -271,32 +265,6 @@ signer_body(struct signer *s, const unsigned char *buf, size_t len,
 		return -1;
 	}
 	return 0;
-}
-
-/* Sign the SHA-256 digest of the header data: PKCS#1 v1.5 with SHA-256
- * for RSA, PureEdDSA over the digest for Ed25519 (RFC 8463 3). */
-static int
-sign_digest(const struct key *k, const unsigned char *dg, size_t dglen,
-    unsigned char *sig, size_t *siglen)
-{
-	EVP_PKEY_CTX *pc = NULL;
-	EVP_MD_CTX *mc = NULL;
-	int ok = 0;
-
-	if (k->alg == KEY_ED25519) {
-		ok = (mc = EVP_MD_CTX_new()) != NULL &&
-		    EVP_DigestSignInit(mc, NULL, NULL, NULL, k->pkey) == 1 &&
-		    EVP_DigestSign(mc, sig, siglen, dg, dglen) == 1;
-		EVP_MD_CTX_free(mc);
-		return ok ? 0 : -1;
-	}
-	ok = (pc = EVP_PKEY_CTX_new(k->pkey, NULL)) != NULL &&
-	    EVP_PKEY_sign_init(pc) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
-	    EVP_PKEY_sign(pc, sig, siglen, dg, dglen) == 1;
-	EVP_PKEY_CTX_free(pc);
-	return ok ? 0 : -1;
 }
 
 /* Append base64 text folded into lines of SIGN_LINE. */
@@ -328,10 +296,10 @@ sign_one(struct signer *s, const struct key *k,
 {
 	struct str v = { 0 };
 	struct md_sink sink = { 0 };
-	unsigned char dg[EVP_MAX_MD_SIZE], sig[1024], b64[1400];
+	unsigned char dg[EVP_MAX_MD_SIZE], sig[KEYPROC_SIG_MAX], b64[1400];
 	unsigned int dglen = 0;
 	size_t siglen = sizeof(sig);
-	char num[64];
+	char num[64], why[256];
 
 	str_cat(&v, "v=1; a=");
 	str_cat(&v, k->alg == KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
@@ -364,11 +332,17 @@ sign_one(struct signer *s, const struct key *k,
 		goto fail;
 	}
 	canon_header("DKIM-Signature", v.p, v.len, 0, md_sink, &sink);
-	if (sink.error || EVP_DigestFinal_ex(sink.md, dg, &dglen) != 1 ||
-	    sign_digest(k, dg, dglen, sig, &siglen) != 0 ||
+	if (sink.error || EVP_DigestFinal_ex(sink.md, dg, &dglen) != 1) {
+		snprintf(err, errsz, "%s/%s: header hash error", k->domain,
+		    k->selector);
+		goto fail;
+	}
+	/* RFC 8463 3: Ed25519 signs the digest too, as RSA does. */
+	if (keyproc_sign(k, dg, dglen, sig, &siglen, why, sizeof(why)) != 0 ||
 	    siglen > (sizeof(b64) - 1) / 4 * 3) {
-		snprintf(err, errsz, "%s/%s: OpenSSL could not sign",
-		    k->domain, k->selector);
+		snprintf(err, errsz, "%s/%s: %s", k->domain, k->selector,
+		    siglen > (sizeof(b64) - 1) / 4 * 3 ? "signature too long" :
+		    why);
 		goto fail;
 	}
 	EVP_EncodeBlock(b64, sig, (int)siglen);

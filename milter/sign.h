@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "keys/keystore.h"
-#include "keys/keystore.h"
 #include "lib/header.h"
 
 struct sign_opts;	/* one per runtime state: what every signature gets */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lib/dns.h"
+#include "milter/keyproc.h"
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/state.h"
@@ -54,7 +55,7 @@ state_free(struct af_state *st)
 	overrides_free(st->overrides);
 	dns_free(st->dns);
 	loginmap_free(st->logins);
-	keystore_free(st->keys);
+	keyproc_free(st->keys);
 	config_free(st->cfg);
 	free(st);
 }
@@ -114,8 +115,8 @@ state_build(const char *path, struct config_errors *errs)
 	if ((st->cfg = config_load(path, errs)) == NULL ||
 	    check_paths(st->cfg, errs) != 0)
 		goto fail;
-	st->keys = keystore_load(st->cfg->key_dir, 1,
-	    state_key_owner(st->cfg), errs);
+	st->keys = keyproc_load(st->cfg->key_dir, state_key_owner(st->cfg),
+	    errs);
 	if (st->keys == NULL)
 		goto fail;
 	if (*st->cfg->sender_login_map != '\0' &&

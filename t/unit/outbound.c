@@ -36,7 +36,7 @@ main(void)
 	struct config_errors errs = { 0 };
 	struct loginmap *map;
 	struct key keys[2];
-	struct keystore ks = { NULL, keys, 2 };
+	struct keystore ks = { .keys = keys, .n = 2 };
 	static char loaded;	/* a key counts as loaded; never used */
 
 	memset(keys, 0, sizeof(keys));
