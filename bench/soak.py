@@ -34,13 +34,13 @@ def run(h, kd, msgfile, n, miltergen, lines):
     af = h.start_authfilter({"key_dir": kd, "milter_socket": "unix:" + sock,
                              "milter_socket_mode": "0666"}, name="af-soak")
     # Warm up (keys decoded, DNS cached), then measure.
-    miltergen("unix:" + sock, af.pid, 4, 2000)
-    miltergen("unix:" + sock, af.pid, 4, 2000, False, msgfile)
+    miltergen("unix:" + sock, af.pids, 4, 2000)
+    miltergen("unix:" + sock, af.pids, 4, 2000, False, msgfile)
     before = (_rss(af.pid), _fds(af.pid))
     res = {}
 
     def one(name, outbound):
-        res[name] = miltergen("unix:" + sock, af.pid, 16, n // 2, outbound,
+        res[name] = miltergen("unix:" + sock, af.pids, 16, n // 2, outbound,
                               None if outbound else msgfile)
     th = [threading.Thread(target=one, args=("out", True)),
           threading.Thread(target=one, args=("in", False))]

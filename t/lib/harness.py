@@ -74,6 +74,19 @@ class Daemon:
     def pid(self):
         return self.proc.pid
 
+    @property
+    def pids(self):
+        """The daemon and its children (the signer process): what its
+        CPU and memory are summed over."""
+        out = [self.proc.pid]
+        try:
+            for task in os.listdir("/proc/%d/task" % self.proc.pid):
+                with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
+                    out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+        return out
+
     def log_text(self):
         with open(self.log, errors="replace") as f:
             return f.read()
