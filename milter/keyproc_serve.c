@@ -238,6 +238,42 @@ close_others(const int *fds, size_t n)
 	} while (nshut > 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* Test builds: the sanitizers' reports may be written where their
+ * log_path says, so that a report from the signer is not lost. */
+static void
+sanitizer_logs(int rs, long abi)
+{
+	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	    "TSAN_OPTIONS" };
+	struct landlock_path_beneath_attr pb = {
+		.allowed_access = LANDLOCK_ACCESS_FS_WRITE_FILE |
+		    LANDLOCK_ACCESS_FS_MAKE_REG,
+	};
+	char dir[1024], *p, *slash;
+	const char *v;
+
+	if (abi >= 3)
+		pb.allowed_access |= 1ULL << 14;	/* truncate */
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if ((v = getenv(vars[i])) == NULL ||
+		    (v = strstr(v, "log_path=")) == NULL)
+			continue;
+		snprintf(dir, sizeof(dir), "%s", v + 9);
+		if ((p = strchr(dir, ':')) != NULL)
+			*p = '\0';
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			continue;
+		*slash = '\0';
+		if ((pb.parent_fd = open(dir, O_PATH | O_CLOEXEC)) >= 0) {
+			syscall(__NR_landlock_add_rule, rs,
+			    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+			close(pb.parent_fd);
+		}
+	}
+}
+#endif
+
 /* Landlock: read below key_dir, nothing else.  0, 1 when the kernel has
  * no Landlock, -1 with why. */
 static int
@@ -289,6 +325,9 @@ landlock(const char *key_dir, char *why, size_t whysz)
 		}
 		close(dfd);
 	}
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	sanitizer_logs(rs, abi);
+#endif
 	if (syscall(__NR_landlock_restrict_self, rs, 0) != 0) {
 		snprintf(why, whysz, "landlock_restrict_self: %s",
 		    strerror(errno));

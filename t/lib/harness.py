@@ -142,6 +142,14 @@ class Harness:
         for path in sorted(glob.glob(os.path.join(self.san, "*"))):
             with open(path, errors="replace") as f:
                 out.append("%s:\n%s" % (os.path.basename(path), f.read()))
+        # A report a sanitizer could not put in its log_path (UBSan in
+        # the signer process writes to stderr) lands in a daemon's log.
+        for path in sorted(glob.glob(os.path.join(self.tmp, "*.log"))):
+            with open(path, errors="replace") as f:
+                bad = [line for line in f if re.search(
+                    r"runtime error: |==\d+==ERROR: |WARNING: ThreadSanitizer", line)]
+            if bad:
+                out.append("%s:\n%s" % (os.path.basename(path), "".join(bad[:20])))
         return "\n".join(out)
 
     # ---- DNS: unbound answering only from local data ----
