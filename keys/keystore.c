@@ -183,20 +183,17 @@ state_text(const char *path, uid_t owner, struct config_errors *errs)
 	return buf;
 }
 
-/* Read SELECTOR.state into k: whole lines of at most STATE_LINE_MAX
- * bytes, each one known, or an error (a long line cut in two could
- * carry a line of its own). */
-static int
-read_state(const char *path, struct key *k, uid_t owner,
+/* The text of a .state file into k: whole lines of at most
+ * STATE_LINE_MAX bytes, each one known, or an error (a long line cut in
+ * two could carry a line of its own).  text is cut up in place. */
+int
+keystore_parse_state(const char *path, char *text, struct key *k,
     struct config_errors *errs)
 {
-	char *text = state_text(path, owner, errs), *next, *line, *eq, *name,
-	    *val, *e;
+	char *next, *line, *eq, *name, *val, *e;
 	unsigned lineno = 0;
 	int have_state = 0, have_alg = 0, bad = 0;
 
-	if (text == NULL)
-		return -1;
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
@@ -266,12 +263,26 @@ badline:
 		config_errors_add(errs, "%s:%u: bad line", path, lineno);
 		bad = 1;
 	}
-	free(text);
 	if (!bad && (!have_alg || !have_state)) {
 		config_errors_add(errs, "%s: needs algorithm and state", path);
 		bad = 1;
 	}
 	return bad ? -1 : 0;
+}
+
+/* Read SELECTOR.state into k. */
+static int
+read_state(const char *path, struct key *k, uid_t owner,
+    struct config_errors *errs)
+{
+	char *text = state_text(path, owner, errs);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	rc = keystore_parse_state(path, text, k, errs);
+	free(text);
+	return rc;
 }
 
 /* Read and check the private key of k. */

@@ -50,6 +50,10 @@ struct keystore {
 struct keystore	*keystore_load(const char *dir, int private, uid_t owner,
 		    struct config_errors *errs);
 void		 keystore_free(struct keystore *);
+/* The NUL-terminated text of a .state file (cut up in place) into k;
+ * path names it in the errors.  0, or -1 with errs. */
+int		 keystore_parse_state(const char *path, char *text,
+		    struct key *k, struct config_errors *errs);
 /* mkdir -p of the store's directory: 0, or -1 with err. */
 int		 keystore_make_dirs(const char *dir, char *err, size_t errsz);
 

@@ -42,15 +42,6 @@ struct table {
 	size_t		 n, cap;
 };
 
-/* The fields of one message line we count. */
-struct rec {
-	char	date[11];	/* YYYY-MM-DD or "" */
-	char	from[256];	/* dmarc_from, "" if none */
-	char	dmarc[16];
-	char	action[16];
-	char	would[16];
-};
-
 static struct row *
 row_for(struct table *t, const char *domain)
 {
@@ -110,7 +101,7 @@ json_strict(const char *text)
 }
 
 static int
-parse_json(const char *line, struct rec *r)
+parse_json(const char *line, struct report_rec *r)
 {
 	const char *brace = strstr(line, JSON_START);
 	struct json_object *o, *v;
@@ -137,7 +128,7 @@ parse_json(const char *line, struct rec *r)
 
 /* key=value pairs as milter/log.c writes them. */
 static int
-parse_kv(const char *line, struct rec *r)
+parse_kv(const char *line, struct report_rec *r)
 {
 	const char *p = line;
 	int have_action = 0;
@@ -190,8 +181,16 @@ parse_kv(const char *line, struct rec *r)
 	return have_action ? 0 : -1;
 }
 
+int
+report_parse_line(const char *line, struct report_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	return strstr(line, JSON_START) != NULL ? parse_json(line, r) :
+	    parse_kv(line, r);
+}
+
 static void
-count(struct table *t, const struct rec *r)
+count(struct table *t, const struct report_rec *r)
 {
 	static const char *const acts[] = { "accept", "tag", "quarantine",
 	    "reject", "tempfail" };
@@ -219,12 +218,10 @@ read_log(FILE *fp, const char *since, struct table *t)
 	ssize_t len;
 
 	while ((len = getline(&line, &cap, fp)) != -1) {
-		struct rec r;
-		memset(&r, 0, sizeof(r));
+		struct report_rec r;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if ((strstr(line, JSON_START) != NULL ? parse_json(line, &r) :
-		    parse_kv(line, &r)) != 0)
+		if (report_parse_line(line, &r) != 0)
 			continue;
 		if (since != NULL && r.date[0] != '\0' &&
 		    strncmp(r.date, since, 10) < 0)

@@ -20,6 +20,10 @@
  *	config		authfilter.conf (lib/config.c)
  *	tables		policy_overrides and sender_login_map files
  *			(policy/overrides.c, milter/loginmap.c)
+ *	keystate	the key store's SELECTOR.state files
+ *			(keys/keystore.c)
+ *	reportlog	the log lines `authfilter report` reads, JSON and
+ *			key=value (report/report.c)
  *
  *	Whatever a parser accepts is used (values read, results written
  *	back), so a half-initialised result shows up under the sanitizers.
@@ -218,6 +222,60 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < errs.n; i++)
 		touch(errs.msg[i]);
 	config_errors_clear(&errs);
+	free(s);
+	return 0;
+}
+
+#elif defined(FUZZ_KEYSTATE)
+#include "keys/keystore.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config_errors errs = { 0 };
+	struct key k;
+	char *s = text_of(data, size);
+
+	if (s == NULL)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	if (keystore_parse_state("fuzz.state", s, &k, &errs) == 0) {
+		touch(key_alg_name(k.alg));
+		touch(key_state_name(k.state));
+		touched += (size_t)k.bits + (size_t)k.ttl + (size_t)k.forced +
+		    (size_t)k.created + (size_t)k.activated +
+		    (size_t)k.retired + (size_t)k.revoked + (size_t)k.published;
+	}
+	for (size_t i = 0; i < errs.n; i++)
+		touch(errs.msg[i]);
+	config_errors_clear(&errs);
+	free(s);
+	return 0;
+}
+
+#elif defined(FUZZ_REPORTLOG)
+#include "report/report.h"
+
+/* Line by line, as read_log() hands them over: no newline left. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct report_rec r;
+	char *s = text_of(data, size), *line, *next;
+
+	if (s == NULL)
+		return 0;
+	for (line = s; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (report_parse_line(line, &r) != 0)
+			continue;
+		touch(r.date);
+		touch(r.from);
+		touch(r.dmarc);
+		touch(r.action);
+		touch(r.would);
+	}
 	free(s);
 	return 0;
 }

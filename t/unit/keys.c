@@ -197,6 +197,20 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;
+	/* The parser alone, over a buffer (the fuzzer's entry point). */
+	char text[] = "algorithm = ed25519-sha256\r\nstate=retiring\n"
+	    "# note\n\nretired = 2024-01-02T03:04:05Z\n";
+	struct key pk;
+	memset(&pk, 0, sizeof(pk));
+	ok(keystore_parse_state("b.state", text, &pk, &errs) == 0 &&
+	    pk.alg == KEY_ED25519 && pk.state == KEY_RETIRING &&
+	    pk.retired == 1704164645, "a state file parsed from a buffer");
+	config_errors_clear(&errs);
+	char nostate[] = "algorithm = rsa-sha256\n";
+	ok(keystore_parse_state("n.state", nostate, &pk, &errs) != 0 &&
+	    errs_has(&errs, "n.state: needs algorithm and state", 0),
+	    "a buffer without a state is refused");
+	config_errors_clear(&errs);
 	free(weak);
 	free(rsa);
 	free(ed);
