@@ -56,6 +56,7 @@
 #include <unbound.h>
 
 #include "lib/dns.h"
+#include "lib/metrics.h"
 #include "lib/dns_answer.h"
 #include "lib/dns_ctx.h"
 #include "lib/dns_internal.h"
@@ -316,6 +317,22 @@ run_conts(struct dns *d, struct cont *c, const char *name, int type, int err,
 	}
 }
 
+/* How a query ended, for authfilter_dns_queries_total. */
+static void
+count_answer(const struct flight *f, int err, const struct dns_answer *a)
+{
+	const char *how = err != 0 || a == NULL ? "error" :
+	    a->bogus ? "bogus" : a->nxdomain ? "nxdomain" :
+	    a->rcode == 2 ? "servfail" : a->rcode != 0 ? "error" :
+	    a->havedata ? "answer" : "nodata";
+
+	metrics_count("authfilter_dns_queries_total", 1, "result", how, NULL);
+	if (err == 0 && a != NULL)
+		metrics_observe("authfilter_dns_query_duration_seconds",
+		    (double)(now_ms() - (f->deadline_ms -
+		    (long long)f->d->timeout_ms)) / 1000.0, NULL);
+}
+
 /* libunbound's callback, in the pump thread. */
 static void
 answered(void *arg, int err, struct ub_result *res)
@@ -331,10 +348,11 @@ answered(void *arg, int err, struct ub_result *res)
 	if (a != NULL)
 		dns_cache_put(d->cache, f->key, f->type, a);
 	pthread_mutex_lock(&d->lock);
-	if (!f->done)
+	if (!f->done) {
+		count_answer(f, err, a);	/* a timeout was counted */
 		c = flight_finish(d, f, a == NULL && err == 0 ? UB_NOMEM : err,
 		    dns_answer_ref(a));
-	else
+	} else
 		orphan_remove(d, f);	/* timed out before: only cached */
 	pthread_mutex_unlock(&d->lock);
 	run_conts(d, c, f->key, f->type, err, a);
@@ -387,6 +405,8 @@ flight_start(struct dns *d, struct flight *f)
 	if (rc != 0) {
 		f->ub_pending = 0;
 		c = flight_finish(d, f, rc, NULL);
+		metrics_count("authfilter_dns_queries_total", 1, "result",
+		    "error", NULL);
 	} else {
 		f->id = id;
 		f->started = 1;
@@ -415,6 +435,8 @@ sweep(struct dns *d)
 			if (!f->started || f->deadline_ms > now)
 				continue;
 			struct cont *c = flight_finish(d, f, -1, NULL);
+			metrics_count("authfilter_dns_queries_total", 1,
+			    "result", "timeout", NULL);
 			pthread_mutex_unlock(&d->lock);
 			run_conts(d, c, f->key, f->type, -1, NULL);
 			pthread_mutex_lock(&d->lock);
@@ -479,8 +501,10 @@ dns_resolve(struct dns *d, const char *name, int type, struct dns_answer **a,
 	*a = NULL;
 	if (dns_cache_key(name, key, sizeof(key)) != 0)
 		return UB_SYNTAX;
-	if ((*a = dns_cache_get(d->cache, key, type, ttl)) != NULL)
+	if ((*a = dns_cache_get(d->cache, key, type, ttl)) != NULL) {
+		metrics_count("authfilter_dns_cache_hits_total", 1, NULL);
 		return 0;
+	}
 	pthread_mutex_lock(&d->lock);
 	if ((f = hold_find(d, key, type)) == NULL &&
 	    (f = table_find(d, key, type)) == NULL) {
@@ -546,6 +570,7 @@ dns_prefetch_then(struct dns *d, const char *name, int type, dns_then_fn fn,
 	if (dns_cache_key(name, key, sizeof(key)) != 0)
 		goto fail;
 	if ((a = dns_cache_get(d->cache, key, type, &ttl)) != NULL) {
+		metrics_count("authfilter_dns_cache_hits_total", 1, NULL);
 		if (fn != NULL)
 			call_then(d, fn, arg, key, type, 0, a);
 		dns_answer_unref(a);

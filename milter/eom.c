@@ -38,6 +38,7 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
+#include "lib/metrics.h"
 #include "milter/eom.h"
 #include "lib/from.h"
 #include "lib/header.h"
@@ -45,6 +46,7 @@
 #include "lib/netlist.h"
 #include "milter/state.h"
 #include "milter/sign.h"
+#include "milter/verify.h"
 
 /* The checks' entries, each listing at most `cap` signatures. */
 static int
@@ -269,6 +271,40 @@ client_name_for_log(const char *name)
 	return name;
 }
 
+/* The metrics of one message, counted where it is logged: the two
+ * always agree. */
+static void
+eom_count(const struct message *m, const struct eom_plan *plan)
+{
+	const char *dir = direction_name(plan->dir);
+	const struct spf_verdict *spf;
+
+	metrics_count("authfilter_messages_total", 1, "direction", dir,
+	    "action", plan->action, NULL);
+	if (plan->would_action != NULL)
+		metrics_count("authfilter_monitor_would_action_total", 1,
+		    "direction", dir, "action", plan->would_action, NULL);
+	if (plan->override[0] != '\0')
+		metrics_count("authfilter_policy_overrides_applied_total", 1,
+		    NULL);
+	if (m->sign_error != NULL)
+		metrics_count("authfilter_sign_failures_total", 1, NULL);
+	if (!m->checked)
+		return;
+	if ((spf = check_spf_counting(&m->res)) != NULL && spf->checked)
+		metrics_count("authfilter_spf_results_total", 1, "result",
+		    spf_result_name(spf->result), NULL);
+	for (size_t i = 0; i < m->res.ndkim; i++)
+		metrics_count("authfilter_dkim_results_total", 1, "result",
+		    m->res.dkim[i].result, NULL);
+	if (m->res.ndkim == 0 && !m->res.dkim_unverified)
+		metrics_count("authfilter_dkim_results_total", 1, "result",
+		    "none", NULL);
+	if (m->res.dmarc.evaluated)
+		metrics_count("authfilter_dmarc_results_total", 1, "result",
+		    dmarc_result_name(m->res.dmarc.result), NULL);
+}
+
 void
 eom_log(const struct session *s, const struct eom_plan *plan)
 {
@@ -327,4 +363,5 @@ eom_log(const struct session *s, const struct eom_plan *plan)
 	memcpy(all + n, after, sizeof(after));
 	n += sizeof(after) / sizeof(after[0]);
 	log_record(LOG_INFO, all, n);
+	eom_count(m, plan);
 }

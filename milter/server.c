@@ -49,6 +49,7 @@
 
 #include "milter/engine.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "milter/server.h"
 
 /* Workers kept waiting in accept() when there is no work. */
@@ -365,8 +366,10 @@ serve(int fd, const struct server_limits *lim)
 		return;
 	}
 	milter_conn_set_send(mc, send_all, &fd);
+	metrics_count("authfilter_sessions_total", 1, NULL);
 	end = converse(fd, mc, lim, why, sizeof(why));
 	if (*end != '\0') {
+		metrics_count("authfilter_protocol_errors_total", 1, NULL);
 		peer_name(fd, peer, sizeof(peer));
 		log_msg(LOG_WARNING, "milter connection from %s closed: %s",
 		    peer, end);

@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 
 #include "milter/canon.h"
+#include "lib/metrics.h"
 #include "milter/keyproc.h"
 #include "milter/sign.h"
 
@@ -385,6 +386,10 @@ signer_finish(struct signer *s, char ***values, size_t *n, char *err,
 		if ((out[i] = sign_one(s, s->key[i], (char *)bh, now,
 		    err, errsz)) == NULL)
 			goto fail;
+	for (size_t i = 0; i < s->n; i++)
+		metrics_count("authfilter_signatures_total", 1, "algorithm",
+		    key_alg_name(s->key[i]->alg), "domain", s->key[i]->domain,
+		    NULL);
 	*values = out;
 	*n = s->n;
 	return 0;
