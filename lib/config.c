@@ -63,7 +63,7 @@ printable(const char *s, char *out, size_t outsz)
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_ENUM, K_USER, K_MODE, K_COUNT, K_SIZE,
-	K_DURATION
+	K_DURATION, K_LISTEN
 };
 
 struct setting {
@@ -156,6 +156,8 @@ static const struct setting settings[] = {
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },
+	/* Prometheus metrics and `authfilter status`; off by default. */
+	{ "metrics_listen", "", K_LISTEN, F(metrics_listen), 0, 0, NULL },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -422,6 +424,14 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 		if (check_resolver(v, err, errsz) != 0)
 			return -1;
 		return set_string(field, v, err, errsz);
+	case K_LISTEN: {
+		struct sockaddr_storage ss;
+		socklen_t sslen;
+		if (*v != '\0' && netaddr_parse_hostport(v, &ss, &sslen, err,
+		    errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	}
 	case K_NETLIST:
 		if ((nl = netlist_parse(v, err, errsz)) == NULL)
 			return -1;
@@ -585,9 +595,9 @@ fill_authserv_default(struct config *cfg)
 	cfg->authserv_id = strdup(host);
 }
 
-struct config *
-config_parse(const char *src, const char *text, size_t len,
-    struct config_errors *errs)
+static struct config *
+parse_text(const char *src, const char *text, size_t len,
+    struct config_errors *errs, int lenient)
 {
 	struct config *cfg;
 	unsigned seen_at[NSETTINGS] = { 0 }, lineno = 0, start = 0;
@@ -660,12 +670,26 @@ config_parse(const char *src, const char *text, size_t len,
 		parse_logical(cfg, src, start, logical, seen_at, errs);
 	free(logical);
 
-	if (errs->n > before) {
+	if (errs->n > before && !lenient) {
 		config_free(cfg);
 		return NULL;
 	}
 	fill_authserv_default(cfg);
 	return cfg;
+}
+
+struct config *
+config_parse(const char *src, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	return parse_text(src, text, len, errs, 0);
+}
+
+struct config *
+config_parse_lenient(const char *src, const char *text, size_t len,
+    struct config_errors *errs)
+{
+	return parse_text(src, text, len, errs, 1);
 }
 
 void
@@ -688,6 +712,7 @@ config_free(struct config *cfg)
 	free(cfg->public_suffix_list);
 	free(cfg->policy_overrides);
 	free(cfg->dns_trust_anchor);
+	free(cfg->metrics_listen);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

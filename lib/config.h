@@ -70,6 +70,7 @@ struct config {
 	char		*policy_overrides;	/* "" = none */
 	char		*dns_trust_anchor;	/* "" = no DNSSEC validation */
 	size_t		 dns_retries;		/* resends per server */
+	char		*metrics_listen;	/* "" = no metrics endpoint */
 	char		**raw;		/* value as written, NULL = default */
 	unsigned	*line;		/* where it was written, 0 = default */
 };
@@ -80,6 +81,13 @@ struct config {
 struct config	*config_parse(const char *source, const char *text, size_t len,
 		    struct config_errors *errs);
 struct config	*config_load(const char *path, struct config_errors *errs);
+/* The same, but every setting that parsed is kept even when others did
+ * not (errs says which): for tools that need one setting of a file the
+ * daemon refused (authfilter status). */
+struct config	*config_parse_lenient(const char *source, const char *text,
+		    size_t len, struct config_errors *errs);
+struct config	*config_load_lenient(const char *path,
+		    struct config_errors *errs);
 void		 config_free(struct config *);
 
 /* Print "name = value" for every setting that differs from its default,

@@ -27,8 +27,8 @@
 /* A config file larger than this is certainly a mistake (a key, a log). */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-struct config *
-config_load(const char *path, struct config_errors *errs)
+static struct config *
+load(const char *path, struct config_errors *errs, int lenient)
 {
 	FILE *fp;
 	char *buf, err[128];
@@ -64,9 +64,22 @@ config_load(const char *path, struct config_errors *errs)
 		free(buf);
 		return NULL;
 	}
-	cfg = config_parse(path, buf, len, errs);
+	cfg = lenient ? config_parse_lenient(path, buf, len, errs) :
+	    config_parse(path, buf, len, errs);
 	free(buf);
 	return cfg;
+}
+
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	return load(path, errs, 0);
+}
+
+struct config *
+config_load_lenient(const char *path, struct config_errors *errs)
+{
+	return load(path, errs, 1);
 }
 
 char *

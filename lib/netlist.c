@@ -206,3 +206,53 @@ netlist_match_str(const struct netlist *nl, const char *ip)
 	}
 	return 0;
 }
+
+int
+netaddr_parse_hostport(const char *text, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errsz)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	const char *colon;
+	unsigned long port;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		hl = (size_t)(close - text - 1);
+		colon = close + 1;
+		text++;
+	} else {
+		if ((colon = strrchr(text, ':')) == NULL)
+			goto bad;
+		hl = (size_t)(colon - text);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port == 0 ||
+	    port > 65535)
+		goto bad;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+bad:
+	snprintf(err, errsz, "expected ADDRESS:PORT, such as 127.0.0.1:9925 "
+	    "or [::1]:9925");
+	return -1;
+}

@@ -19,4 +19,9 @@ size_t	netlist_count(const struct netlist *);
 int	netlist_match(const struct netlist *, const struct sockaddr *addr);
 int	netlist_match_str(const struct netlist *, const char *ip);
 
+/* "127.0.0.1:9090" or "[::1]:9090" (an address, never a name) into ss;
+ * 0, or -1 with err. */
+int	netaddr_parse_hostport(const char *text, struct sockaddr_storage *ss,
+	    socklen_t *len, char *err, size_t errsz);
+
 #endif
