@@ -35,6 +35,7 @@
 #include "milter/daemon.h"
 #include "milter/keyproc.h"
 #include "milter/listen.h"
+#include "milter/metrics_http.h"
 #include "milter/notify.h"
 #include "lib/log.h"
 #include "milter/pubkey_cache.h"
@@ -44,6 +45,7 @@
 #include "milter/server.h"
 #include "milter/session.h"
 #include "milter/state.h"
+#include "milter/status.h"
 #include "milter/version.h"
 #include "policy/overrides.h"
 
@@ -59,6 +61,7 @@ usage(FILE *fp, int rc)
 {
 	fprintf(fp, "usage: authfilter [-c FILE] [-f] [-t | -n | -V | -h]\n"
 	    "       authfilter report [--since YYYY-MM-DD] LOGFILE...\n"
+	    "       authfilter status [-c FILE] [--json]\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -t       check the configuration and exit\n"
@@ -107,6 +110,7 @@ reload(const char *path)
 		print_errors(&errs, 1);
 		log_msg(LOG_ERR, "reload failed; still serving with the "
 		    "previous configuration");
+		status_reloaded(0, &errs);
 		config_errors_clear(&errs);
 		notify_current(NOTIFY_READY);
 		return;
@@ -115,15 +119,17 @@ reload(const char *path)
 	if (old != NULL && (strcmp(old->cfg->milter_socket,
 	    st->cfg->milter_socket) != 0 ||
 	    strcmp(old->cfg->user, st->cfg->user) != 0 ||
-	    strcmp(old->cfg->pid_file, st->cfg->pid_file) != 0))
-		log_msg(LOG_WARNING, "milter_socket, user and pid_file take "
-		    "effect only at restart");
+	    strcmp(old->cfg->pid_file, st->cfg->pid_file) != 0 ||
+	    strcmp(old->cfg->metrics_listen, st->cfg->metrics_listen) != 0))
+		log_msg(LOG_WARNING, "milter_socket, user, pid_file and "
+		    "metrics_listen take effect only at restart");
 	if (old != NULL)
 		state_release(old);
 	server_set_limits(&(struct server_limits){
 	    daemon_session_cap(st->cfg->max_sessions), st->cfg->milter_timeout,
 	    st->cfg->milter_max_command });
 	state_install(st);
+	status_reloaded(1, NULL);
 	log_set_format(st->cfg->log_format);
 	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
 	    st->generation);
@@ -210,13 +216,15 @@ serve(const char *path, int foreground)
 	struct server_limits lim = { 0, cfg->milter_timeout,
 	    cfg->milter_max_command };
 	char err[512];
-	int stale, lfd = -1, rc = 1, was_root = geteuid() == 0;
+	int stale, lfd = -1, mfd = -1, rc = 1, was_root = geteuid() == 0;
 	unsigned long hits, lookups;
 
 	if (daemon_check_socket(cfg->milter_socket, &stale, err,
 	    sizeof(err)) != 0 ||
 	    (lfd = listen_open(cfg->milter_socket, stale, err,
 	    sizeof(err))) < 0 ||
+	    (*cfg->metrics_listen != '\0' && (mfd = metrics_http_bind(
+	    cfg->metrics_listen, err, sizeof(err))) < 0) ||
 	    daemon_socket_perms(cfg->milter_socket, cfg->milter_socket_mode,
 	    cfg->user, err, sizeof(err)) != 0 ||
 	    (!foreground && daemon_detach(err, sizeof(err)) != 0) ||
@@ -229,9 +237,11 @@ serve(const char *path, int foreground)
 	if (was_root && selfcheck_start(path, cfg) != 0)
 		goto cleanup;
 	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
+	status_started(path);
 	if (runloop_block() != 0 || server_start(lfd, listen_is_inet(
 	    cfg->milter_socket), &callbacks_hooks, &lim, err,
-	    sizeof(err)) != 0) {
+	    sizeof(err)) != 0 ||
+	    (mfd >= 0 && metrics_http_start(mfd, err, sizeof(err)) != 0)) {
 		log_msg(LOG_ERR, "%s", err);
 		goto cleanup;
 	}
@@ -258,6 +268,7 @@ serve(const char *path, int foreground)
 		}
 	}
 cleanup:
+	metrics_http_stop();
 	if (*cfg->pid_file != '\0')
 		unlink(cfg->pid_file);
 	daemon_remove_socket(cfg->milter_socket);
@@ -316,6 +327,8 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 2, argv + 2, stdout);
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 2, argv + 2, DEFAULT_CONFIG);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
 		usage(stdout, 0);
