@@ -169,10 +169,34 @@ read_domain(struct cur *c, struct from_result *out)
 	out->n++;
 }
 
+/* The local part [start, end) as a plain dot-atom into out, else "". */
+static void
+keep_local(const char *start, const char *end, char *out)
+{
+	size_t n;
+
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	n = (size_t)(end - start);
+	out[0] = '\0';
+	if (n == 0 || n > FROM_LOCAL_MAX)
+		return;
+	for (const char *p = start; p < end; p++)
+		if (*p != '.' && !is_atext((unsigned char)*p))
+			return;
+	memcpy(out, start, n);
+	out[n] = '\0';
+}
+
 /* addr-spec after the local part's start */
 static void
 read_addr_spec(struct cur *c, struct from_result *out)
 {
+	const char *start = c->p, *end;
+	size_t before = out->n;
+
 	if (skip_phrase(c) == 0 || c->bad) {
 		c->bad = 1;
 		return;
@@ -181,8 +205,11 @@ read_addr_spec(struct cur *c, struct from_result *out)
 		c->bad = 1;
 		return;
 	}
+	end = c->p;
 	c->p++;
 	read_domain(c, out);
+	if (out->n > before)
+		keep_local(start, end, out->local[out->n - 1]);
 }
 
 /* "<" [obs-route] addr-spec ">" */

@@ -16,9 +16,15 @@ enum from_status {
 				 * domain (IP literal, no "@", bad label) */
 };
 
+#define FROM_LOCAL_MAX	64	/* RFC 5321 4.5.3.1.1 */
+
 struct from_result {
 	size_t	n;
 	char	domain[FROM_MAX_ADDRS][FROM_DOMAIN_MAX + 1];	/* normalised */
+	/* The local part when it is a plain dot-atom ("alice",
+	 * "a.b+tag"), else "" (quoted, commented): what signing_table's
+	 * address patterns can match. */
+	char	local[FROM_MAX_ADDRS][FROM_LOCAL_MAX + 1];
 };
 
 /* Parse a From value of len bytes (NUL bytes are a syntax error).

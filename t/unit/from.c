@@ -90,6 +90,18 @@ main(void)
 		strcat(many, "a@example.org,");
 	is_str(parse(many), "syntax:", "more than FROM_MAX_ADDRS addresses");
 
+	/* The local part, for signing_table's address patterns. */
+	ok(from_parse(" Alice <alice.b+x@example.org>", 30, &res) == FROM_OK &&
+	    strcmp(res.local[0], "alice.b+x") == 0, "local part: a dot-atom");
+	ok(from_parse(" \"x action=reject\"@good.example", 31, &res) ==
+	    FROM_OK && strcmp(res.local[0], "") == 0 &&
+	    strcmp(res.domain[0], "good.example") == 0,
+	    "local part: quoted, not kept (matches no address pattern)");
+	ok(from_parse(" a@one.example, b (c) @two.example", 34, &res) ==
+	    FROM_OK && strcmp(res.local[0], "a") == 0 &&
+	    strcmp(res.local[1], "") == 0, "local part: one per address; "
+	    "with a comment, not kept");
+
 	char out[300];
 	ok(domain_normalise("EXAMPLE.org.", 12, out, sizeof(out)) == 0 &&
 	    strcmp(out, "example.org") == 0, "normalise: case and dot");
