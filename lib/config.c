@@ -156,6 +156,30 @@ static const struct setting settings[] = {
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },
+	{ "signing_table", "", K_ABSPATH_OR_EMPTY, F(signing_table), 0, 0,
+	    NULL },
+	/* RFC 6376 5.4.1: "SHOULD be included in the signature, if
+	 * present". */
+	{ "sign_headers", "From, Reply-To, Subject, Date, To, Cc, "
+	    "Resent-Date, Resent-From, Resent-To, Resent-Cc, In-Reply-To, "
+	    "References, List-Id, List-Help, List-Unsubscribe, "
+	    "List-Subscribe, List-Post, List-Owner, List-Archive, Message-ID, "
+	    "MIME-Version, Content-Type, Content-Transfer-Encoding, "
+	    "Content-ID, Content-Description", K_WORDLIST, F(sign_headers), 0,
+	    0, NULL },
+	/* Listed once more than present: a second copy breaks the
+	 * signature (RFC 6376 8.15). */
+	{ "oversign_headers", "From, Reply-To, Subject, Date, To, Cc, "
+	    "Message-ID, MIME-Version, Content-Type, "
+	    "Content-Transfer-Encoding", K_WORDLIST, F(oversign_headers), 0, 0,
+	    NULL },
+	/* Inbound mail to only these recipients is never refused
+	 * ("postmaster@", "abuse@example.org", "@example.org"). */
+	{ "exempt_recipients", "", K_WORDLIST, F(exempt_recipients), 0, 0,
+	    NULL },
+	/* Inbound mail from these clients is not checked at all. */
+	{ "unchecked_clients", "", K_NETLIST, F(unchecked_clients), 0, 0,
+	    NULL },
 	/* Prometheus metrics and `authfilter status`; off by default. */
 	{ "metrics_listen", "", K_LISTEN, F(metrics_listen), 0, 0, NULL },
 };
@@ -704,6 +728,10 @@ config_free(struct config *cfg)
 	free(cfg->dns_resolver);
 	netlist_free(cfg->internal_networks);
 	free_words(cfg->submission_daemons.w, cfg->submission_daemons.n);
+	free_words(cfg->sign_headers.w, cfg->sign_headers.n);
+	free_words(cfg->exempt_recipients.w, cfg->exempt_recipients.n);
+	netlist_free(cfg->unchecked_clients);
+	free_words(cfg->oversign_headers.w, cfg->oversign_headers.n);
 	free_words(cfg->allow_from_domains.w, cfg->allow_from_domains.n);
 	netlist_free(cfg->trusted_networks);
 	free(cfg->user);
@@ -713,6 +741,7 @@ config_free(struct config *cfg)
 	free(cfg->policy_overrides);
 	free(cfg->dns_trust_anchor);
 	free(cfg->metrics_listen);
+	free(cfg->signing_table);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

@@ -71,6 +71,11 @@ struct config {
 	char		*dns_trust_anchor;	/* "" = no DNSSEC validation */
 	size_t		 dns_retries;		/* resends per server */
 	char		*metrics_listen;	/* "" = no metrics endpoint */
+	char		*signing_table;		/* "" = From domain's keys */
+	struct wordlist	 sign_headers;		/* signed when present */
+	struct wordlist	 oversign_headers;	/* and once more */
+	struct wordlist	 exempt_recipients;	/* never refused for them */
+	struct netlist	*unchecked_clients;	/* inbound, not checked */
 	char		**raw;		/* value as written, NULL = default */
 	unsigned	*line;		/* where it was written, 0 = default */
 };

@@ -48,6 +48,7 @@
 #include "lib/dns.h"
 #include "milter/eom.h"
 #include "lib/log.h"
+#include "lib/netlist.h"
 #include "milter/outbound.h"
 #include "milter/session.h"
 #include "milter/sign.h"
@@ -157,7 +158,10 @@ cb_envfrom(struct milter_conn *mc, const char *addr)
 	s->msg.dir = direction_of(st->cfg, s->msg.auth_authen, s->has_addr ?
 	    (const struct sockaddr *)&s->client_addr : NULL, s->daemon_name,
 	    &s->msg.dir_why);
-	if (s->msg.dir == DIR_INBOUND) {
+	/* unchecked_clients: no lookup, no verdict (eom.c says why). */
+	if (s->msg.dir == DIR_INBOUND && !(s->has_addr &&
+	    netlist_match(st->cfg->unchecked_clients,
+	    (const struct sockaddr *)&s->client_addr))) {
 		struct check_in in = CHECK_IN(s);
 		if (checks_begin(&s->msg) != 0)
 			return tempfail(mc, "out of memory at MAIL FROM");
@@ -243,7 +247,8 @@ cb_eoh(struct milter_conn *mc)
 		checks_eoh(m, &in);
 		return MS_CONTINUE;
 	}
-	outbound_plan(m, st->keys, st->cfg->sign_subdomains, st->logins, &op);
+	outbound_plan(m, st->keys, st->cfg->sign_subdomains, st->logins,
+	    st->signtable, &op);
 	snprintf(m->sign_domain, sizeof(m->sign_domain), "%s", op.domain);
 	m->sender_mismatch = op.sender_mismatch;
 	if (m->sender_mismatch && refuse_early(mc, s) == MS_REJECT)

@@ -93,6 +93,49 @@ domain_listed(const struct wordlist *wl, const char *domain)
 	return 0;
 }
 
+/* 1 when rcpt ("<a@b>") is in exempt_recipients: "local@" (any domain),
+ * "local@domain", "@domain"; without regard to case. */
+static int
+rcpt_exempt(const struct wordlist *wl, const char *rcpt)
+{
+	char addr[600], *at;
+	size_t n;
+
+	rcpt += *rcpt == '<';
+	n = strcspn(rcpt, ">");
+	if (n == 0 || n >= sizeof(addr))
+		return 0;
+	memcpy(addr, rcpt, n);
+	addr[n] = '\0';
+	if ((at = strrchr(addr, '@')) == NULL)
+		return 0;
+	for (size_t i = 0; i < wl->n; i++) {
+		const char *w = wl->w[i], *wat = strrchr(w, '@');
+		size_t ll = wat != NULL ? (size_t)(wat - w) : 0;
+
+		if (wat == NULL)
+			continue;
+		if ((ll == 0 || (ll == (size_t)(at - addr) &&
+		    strncasecmp(w, addr, ll) == 0)) &&
+		    (wat[1] == '\0' || strcasecmp(wat + 1, at + 1) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Every recipient exempt (and all of them known). */
+static int
+all_exempt(const struct message *m, const struct config *cfg)
+{
+	if (cfg->exempt_recipients.n == 0 || m->nrcpts == 0 ||
+	    m->nrcpts_kept < m->nrcpts)
+		return 0;
+	for (size_t i = 0; i < m->nrcpts_kept; i++)
+		if (!rcpt_exempt(&cfg->exempt_recipients, m->rcpts[i]))
+			return 0;
+	return 1;
+}
+
 /* Inbound: the policy engine decides (policy/policy.c). */
 static void
 eom_policy(const struct session *s, const struct config *cfg, time_t now,
@@ -106,6 +149,10 @@ eom_policy(const struct session *s, const struct config *cfg, time_t now,
 		.trusted_client = s->has_addr &&
 		    netlist_match(cfg->trusted_networks,
 		    (const struct sockaddr *)&s->client_addr),
+		.unchecked_client = !m->checked && s->has_addr &&
+		    netlist_match(cfg->unchecked_clients,
+		    (const struct sockaddr *)&s->client_addr),
+		.exempt_recipients = all_exempt(m, cfg),
 		.allowed_from = dmarc->from_domain[0] != '\0' &&
 		    domain_listed(&cfg->allow_from_domains,
 		    dmarc->from_domain),

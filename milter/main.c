@@ -83,6 +83,18 @@ print_errors(struct config_errors *errs, int to_log)
 	}
 }
 
+/* What a state's files allow but probably do not mean. */
+static void
+print_warnings(const struct af_state *st, int to_log)
+{
+	for (size_t i = 0; i < st->warnings.n; i++) {
+		if (to_log)
+			log_msg(LOG_WARNING, "%s", st->warnings.msg[i]);
+		else
+			fprintf(stderr, "warning: %s\n", st->warnings.msg[i]);
+	}
+}
+
 enum notify_what { NOTIFY_READY, NOTIFY_STATUS };
 
 /* READY=1 or a new STATUS= for the state now serving. */
@@ -128,6 +140,7 @@ reload(const char *path)
 	server_set_limits(&(struct server_limits){
 	    daemon_session_cap(st->cfg->max_sessions), st->cfg->milter_timeout,
 	    st->cfg->milter_max_command });
+	print_warnings(st, 1);
 	state_install(st);
 	status_reloaded(1, NULL);
 	log_set_format(st->cfg->log_format);
@@ -299,6 +312,7 @@ test_as_user(const char *path, struct af_state *st)
 	FILE *fp = open_memstream(&expired, &len);
 	int rc;
 
+	print_warnings(st, 0);
 	/* Expired lines are not errors: they just stopped. */
 	if (fp != NULL) {
 		overrides_report_expired(st->overrides, time(NULL), fp);
@@ -364,6 +378,7 @@ main(int argc, char **argv)
 		    "system call filter forbids it): the signer process, "
 		    "which holds the private keys, is not confined to "
 		    "key_dir");
+	print_warnings(st, 1);
 	state_install(st);
 	rc = serve(path, foreground);
 	state_shutdown();

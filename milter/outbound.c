@@ -10,6 +10,10 @@
  *	example.org; with sign_subdomains they also sign for its
  *	subdomains when those have no keys of their own.
  *
+ *	With signing_table (signtable.c), the table says which key domain
+ *	(d=) signs for the From address or domain, and with which
+ *	selectors; a From it has no entry for is not signed.
+ *
  *	With sender_login_map, SASL-authenticated mail is signed only when
  *	the login may use the From domain (loginmap.c); otherwise
  *	sender_mismatch is set and nothing signs, whatever the action.
@@ -21,11 +25,34 @@
 #include "lib/header.h"
 #include "milter/loginmap.h"
 #include "milter/outbound.h"
+#include "milter/signtable.h"
+
+/* signing_table: the entry's key domain signs, with its selectors. */
+static void
+from_table(const struct keystore *ks, const struct signtable *table,
+    const char *local, struct outbound_plan *p)
+{
+	const struct signtable_entry *e = signtable_lookup(table, local,
+	    p->domain);
+	const struct key *all[SIGN_MAX_KEYS];
+	size_t n;
+
+	if (e == NULL) {
+		p->skip = "not_in_signing_table";
+		return;
+	}
+	n = keystore_signers(ks, e->key_domain, 0, all, SIGN_MAX_KEYS);
+	for (size_t i = 0; i < n; i++)
+		if (signtable_selects(e, all[i]->selector))
+			p->keys[p->nkeys++] = all[i];
+	if (p->nkeys == 0)
+		p->skip = "no_active_key";
+}
 
 void
 outbound_plan(const struct message *m, const struct keystore *ks,
     int sign_subdomains, const struct loginmap *logins,
-    struct outbound_plan *p)
+    const struct signtable *table, struct outbound_plan *p)
 {
 	const struct header *from = NULL;
 	struct from_result fr;
@@ -65,6 +92,10 @@ outbound_plan(const struct message *m, const struct keystore *ks,
 	    !loginmap_allows(logins, m->auth_authen, p->domain)) {
 		p->sender_mismatch = 1;
 		p->skip = "sender_not_allowed";
+		return;
+	}
+	if (table != NULL) {
+		from_table(ks, table, fr.local[0], p);
 		return;
 	}
 	p->nkeys = keystore_signers(ks, p->domain, sign_subdomains, p->keys,

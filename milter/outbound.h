@@ -18,10 +18,11 @@ struct outbound_plan {
 };
 
 struct loginmap;
+struct signtable;
 
-/* logins: sender_login_map, or NULL when unset. */
+/* logins: sender_login_map, table: signing_table; NULL when unset. */
 void	outbound_plan(const struct message *m, const struct keystore *ks,
 	    int sign_subdomains, const struct loginmap *logins,
-	    struct outbound_plan *p);
+	    const struct signtable *table, struct outbound_plan *p);
 
 #endif

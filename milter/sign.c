@@ -2,7 +2,8 @@
  * NAME
  *	sign -- DKIM signatures for outgoing mail
  * SYNOPSIS
- *	opts = sign_opts_new(ttl, err, sizeof(err));
+ *	opts = sign_opts_new(ttl, &cfg->sign_headers, &cfg->oversign_headers,
+ *	    err, sizeof(err));
  *	s = signer_new(opts, keys, n, hdrs, nhdrs, err, sizeof(err));
  *	signer_body(s, chunk, len, ...);	... for each body chunk
  *	signer_finish(s, &values, &n, ...);
@@ -18,10 +19,11 @@
  *	own: canonicalization (canon.c), the header text and the tag list;
  *	the hashing and signing are OpenSSL's.
  *
- *	Signed header fields are those RFC 6376 section 5.4.1 recommends,
- *	when present, listed in message order; each listed name takes the
- *	next instance from the bottom, as verifiers select them (5.4.2).
- *	The ones in `oversign` are listed once more than they occur, so
+ *	Signed header fields are those of sign_headers (by default what RFC
+ *	6376 section 5.4.1 recommends), when present, listed in message
+ *	order; each listed name takes the next instance from the bottom, as
+ *	verifiers select them (5.4.2).  Those of oversign_headers are
+ *	listed once more than they occur, so
  *	nobody can add a second From or Subject and keep the signature
  *	valid (RFC 6376 section 8.15); like libopendkim, that extra entry
  *	is there even when the field is absent.
@@ -42,27 +44,13 @@
 #include "milter/keyproc.h"
 #include "milter/sign.h"
 
-/* RFC 6376 5.4.1: "SHOULD be included in the signature, if present". */
-static const char *signhdrs[] = {
-	"From", "Reply-To", "Subject", "Date", "To", "Cc", "Resent-Date",
-	"Resent-From", "Resent-To", "Resent-Cc", "In-Reply-To", "References",
-	"List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe",
-	"List-Post", "List-Owner", "List-Archive", "Message-ID",
-	"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-	"Content-ID", "Content-Description", NULL
-};
-
-/* Listed once more than present: a second copy breaks the signature. */
-static const char *oversign[] = {
-	"From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID",
-	"MIME-Version", "Content-Type", "Content-Transfer-Encoding", NULL
-};
-
 /* Folded lines stay under this many characters. */
 #define SIGN_LINE 76
 
 struct sign_opts {
 	unsigned	 ttl;	/* signature_ttl: x= is t= + ttl; 0: no x= */
+	char		**sign;		/* sign_headers, NULL-terminated */
+	char		**over;		/* oversign_headers, NULL-terminated */
 };
 
 struct md_sink {
@@ -80,22 +68,65 @@ struct signer {
 	char		*hlist;	/* h= value, folded */
 };
 
+/* A NULL-terminated copy of a word list; NULL when out of memory. */
+static char **
+names_of(const struct wordlist *wl)
+{
+	char **v = calloc(wl->n + 1, sizeof(char *));
+
+	for (size_t i = 0; v != NULL && i < wl->n; i++)
+		if ((v[i] = strdup(wl->w[i])) == NULL) {
+			for (size_t j = 0; j < i; j++)
+				free(v[j]);
+			free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static int
+listed(const char *name, char *const *list)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcasecmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
 struct sign_opts *
-sign_opts_new(unsigned ttl, char *err, size_t errsz)
+sign_opts_new(unsigned ttl, const struct wordlist *sign,
+    const struct wordlist *over, char *err, size_t errsz)
 {
 	struct sign_opts *so = calloc(1, sizeof(*so));
 
-	if (so == NULL) {
+	if (so == NULL || (so->sign = names_of(sign)) == NULL ||
+	    (so->over = names_of(over)) == NULL) {
 		snprintf(err, errsz, "out of memory");
+		sign_opts_free(so);
 		return NULL;
 	}
 	so->ttl = ttl;
+	/* RFC 6376 5.4: "The From header field MUST be signed". */
+	if (!listed("From", so->sign)) {
+		snprintf(err, errsz, "sign_headers: must include From (RFC "
+		    "6376 5.4)");
+		sign_opts_free(so);
+		return NULL;
+	}
 	return so;
 }
 
 void
 sign_opts_free(struct sign_opts *so)
 {
+	for (size_t i = 0; so != NULL && so->sign != NULL && so->sign[i]; i++)
+		free(so->sign[i]);
+	for (size_t i = 0; so != NULL && so->over != NULL && so->over[i]; i++)
+		free(so->over[i]);
+	if (so != NULL) {
+		free(so->sign);
+		free(so->over);
+	}
 	free(so);
 }
 
@@ -164,15 +195,6 @@ str_col(const struct str *b)
 	return b->len - i;
 }
 
-static int
-listed(const char *name, const char **list)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcasecmp(name, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Add one name to the h= list, folding before it when the line is full. */
 static void
 hlist_add(struct str *h, const char *name)
@@ -193,7 +215,12 @@ select_headers(struct signer *s, const struct header *hdrs, size_t nhdrs)
 	struct str h = { 0 };
 	struct md_sink sink = { .md = s->hdr };
 	unsigned char *used = calloc(nhdrs + 1, 1);
-	const char **names = calloc(nhdrs + 16, sizeof(*names));
+	size_t nover = 0;
+	const char **names;
+
+	while (s->opts->over[nover] != NULL)
+		nover++;
+	names = calloc(nhdrs + nover + 1, sizeof(*names));
 	size_t nnames = 0;
 
 	if (used == NULL || names == NULL) {
@@ -202,10 +229,10 @@ select_headers(struct signer *s, const struct header *hdrs, size_t nhdrs)
 		return -1;
 	}
 	for (size_t j = 0; j < nhdrs; j++)
-		if (listed(hdrs[j].name, signhdrs))
+		if (listed(hdrs[j].name, s->opts->sign))
 			names[nnames++] = hdrs[j].name;
-	for (size_t i = 0; oversign[i] != NULL; i++)
-		names[nnames++] = oversign[i];
+	for (size_t i = 0; s->opts->over[i] != NULL; i++)
+		names[nnames++] = s->opts->over[i];
 	for (size_t i = 0; i < nnames; i++) {
 		hlist_add(&h, names[i]);
 		for (size_t j = nhdrs; j > 0; j--) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "keys/keystore.h"
+#include "lib/config.h"
 #include "lib/header.h"
 
 struct sign_opts;	/* one per runtime state: what every signature gets */
@@ -14,8 +15,11 @@ struct signer;		/* one per message: its hashes and keys */
 
 #define SIGN_MAX_KEYS 8	/* keys that sign one message */
 
-/* ttl: seconds from t= to x= (0: no x=). */
-struct sign_opts *sign_opts_new(unsigned ttl, char *err, size_t errsz);
+/* ttl: seconds from t= to x= (0: no x=); sign: the header fields signed
+ * when present; over: those listed once more than present.  NULL + err
+ * when sign lacks From. */
+struct sign_opts *sign_opts_new(unsigned ttl, const struct wordlist *sign,
+		    const struct wordlist *over, char *err, size_t errsz);
 void		 sign_opts_free(struct sign_opts *);
 
 /* Start signing with every key; the message's header fields are hashed

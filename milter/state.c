@@ -25,6 +25,7 @@
 #include "milter/keyproc.h"
 #include "milter/loginmap.h"
 #include "milter/sign.h"
+#include "milter/signtable.h"
 #include "milter/state.h"
 #include "milter/dmarc.h"
 #include "policy/overrides.h"
@@ -55,6 +56,8 @@ state_free(struct af_state *st)
 	overrides_free(st->overrides);
 	dns_free(st->dns);
 	loginmap_free(st->logins);
+	signtable_free(st->signtable);
+	config_errors_clear(&st->warnings);
 	keyproc_free(st->keys);
 	config_free(st->cfg);
 	free(st);
@@ -73,6 +76,7 @@ check_paths(const struct config *cfg, struct config_errors *errs)
 {
 	const struct { const char *name, *path; off_t max; } f[] = {
 		{ "sender_login_map", cfg->sender_login_map, TABLE_MAX },
+		{ "signing_table", cfg->signing_table, TABLE_MAX },
 		{ "policy_overrides", cfg->policy_overrides, TABLE_MAX },
 		{ "dns_trust_anchor", cfg->dns_trust_anchor, TRUST_ANCHOR_MAX },
 		{ "public_suffix_list", cfg->public_suffix_list,
@@ -92,7 +96,7 @@ check_paths(const struct config *cfg, struct config_errors *errs)
 static const char *
 where_of(const struct config *cfg, const char *err)
 {
-	static const char *const named[] = { "dns_trust_anchor",
+	static const char *const named[] = { "sign_headers", "dns_trust_anchor",
 	    "dns_resolver", "dns_retries", "public_suffix_list" };
 	static _Thread_local char where[300];
 
@@ -101,6 +105,48 @@ where_of(const struct config *cfg, const char *err)
 			return config_where(cfg, named[i], where,
 			    sizeof(where));
 	return cfg->source;
+}
+
+/* Every signing_table entry names keys the store has; a key domain
+ * that cannot align with the From domains it signs for is a warning
+ * (DMARC fails unless another signature or SPF aligns). */
+static int
+check_signtable(struct af_state *st, struct config_errors *errs)
+{
+	const char *src = st->cfg->signing_table;
+	size_t before = errs->n;
+
+	for (size_t i = 0; i < signtable_count(st->signtable); i++) {
+		const struct signtable_entry *e = signtable_entry(
+		    st->signtable, i);
+		char a[FROM_DOMAIN_MAX + 1], b[FROM_DOMAIN_MAX + 1];
+		size_t have = 0;
+
+		for (size_t k = 0; k < st->keys->n; k++)
+			have += strcmp(st->keys->keys[k].domain,
+			    e->key_domain) == 0;
+		if (have == 0)
+			config_errors_add(errs, "%s:%u: no keys for %s in "
+			    "key_dir (authfilter-keys new %s)", src, e->line,
+			    e->key_domain, e->key_domain);
+		for (size_t j = 0; j < e->nsel; j++)
+			if (keystore_find(st->keys, e->key_domain,
+			    e->selector[j]) == NULL)
+				config_errors_add(errs, "%s:%u: no key %s/%s in "
+				    "key_dir", src, e->line, e->key_domain,
+				    e->selector[j]);
+		if (e->kind == ST_ANY)
+			continue;
+		dmarc_org_domain(st->dmarc, e->domain, a, sizeof(a));
+		dmarc_org_domain(st->dmarc, e->key_domain, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			config_errors_add(&st->warnings, "%s:%u: mail from %s "
+			    "signed with d=%s never aligns for DMARC (another "
+			    "organizational domain): receivers see a "
+			    "third-party signature", src, e->line, e->domain,
+			    e->key_domain);
+	}
+	return errs->n > before ? -1 : 0;
 }
 
 struct af_state *
@@ -127,7 +173,8 @@ state_build(const char *path, struct config_errors *errs)
 	    (st->overrides = overrides_load(st->cfg->policy_overrides,
 	    errs)) == NULL)
 		goto fail;
-	if ((st->sign = sign_opts_new(st->cfg->signature_ttl, err,
+	if ((st->sign = sign_opts_new(st->cfg->signature_ttl,
+	    &st->cfg->sign_headers, &st->cfg->oversign_headers, err,
 	    sizeof(err))) == NULL ||
 	    (st->dns = dns_new(st->cfg->dns_resolver,
 	    st->cfg->dns_timeout * 1000, (unsigned)st->cfg->dns_retries,
@@ -142,6 +189,10 @@ state_build(const char *path, struct config_errors *errs)
 		config_errors_add(errs, "%s: %s", where_of(st->cfg, err), err);
 		goto fail;
 	}
+	if (*st->cfg->signing_table != '\0' &&
+	    ((st->signtable = signtable_load(st->cfg->signing_table,
+	    errs)) == NULL || check_signtable(st, errs) != 0))
+		goto fail;
 	return st;
 fail:
 	state_free(st);

@@ -11,6 +11,7 @@
 
 struct sign_opts;
 struct loginmap;
+struct signtable;
 struct dns;
 struct verify_lib;
 struct spf_lib;
@@ -22,6 +23,8 @@ struct af_state {
 	struct keystore	*keys;		/* active keys, decoded */
 	struct sign_opts *sign;		/* signing options (signature_ttl) */
 	struct loginmap	*logins;	/* sender_login_map, NULL if unset */
+	struct signtable *signtable;	/* signing_table, NULL if unset */
+	struct config_errors warnings;	/* said by -t and at each load */
 	struct dns	*dns;		/* the one resolver (dns_resolver) */
 	struct verify_lib *verify;	/* DKIM verification, over dns */
 	struct spf_lib	*spf;		/* SPF, over dns */

@@ -7,8 +7,11 @@
  *	The one decision point.  In order:
  *
  *	1. Outbound mail: accept.
- *	2. A client in trusted_networks (a forwarder whose mail breaks
- *	   SPF and DKIM on the way): accept.
+ *	2. A client in unchecked_clients (not checked at all), in
+ *	   trusted_networks (a forwarder whose mail breaks SPF and DKIM on
+ *	   the way), or a message whose every recipient is in
+ *	   exempt_recipients (postmaster@, abuse@: complaints about our
+ *	   rejects must arrive): accept.
  *	3. A message without exactly one usable From (dmarc=permerror, or
  *	   dmarc=none because there is no From at all): reject, 550 5.7.1.
  *	   RFC 5322 requires one From; DMARC cannot protect the reader of a
@@ -94,8 +97,16 @@ enforced(const struct policy_in *in, const struct policy_rules *r,
 		set(o, POLICY_ACCEPT, "outbound", "", "");
 		return;
 	}
+	if (in->unchecked_client) {
+		set(o, POLICY_ACCEPT, "unchecked_client", "", "");
+		return;
+	}
 	if (in->trusted_client) {
 		set(o, POLICY_ACCEPT, "trusted_network", "", "");
+		return;
+	}
+	if (in->exempt_recipients) {
+		set(o, POLICY_ACCEPT, "exempt_recipient", "", "");
 		return;
 	}
 	if (d == NULL || !d->evaluated) {

@@ -17,6 +17,8 @@ enum policy_action {
 struct policy_in {
 	int		 inbound;
 	int		 trusted_client;	/* in trusted_networks */
+	int		 unchecked_client;	/* in unchecked_clients */
+	int		 exempt_recipients;	/* every one exempt */
 	int		 allowed_from;		/* From in allow_from_domains */
 	const struct dmarc_verdict *dmarc;
 	enum spf_result	 spf;		/* MAIL FROM, HELO for <> */

@@ -20,7 +20,7 @@ plan(const char *from, const char *login, const struct loginmap *map,
 	if (from != NULL)
 		message_add_header(&m, "From", from, 100, 10000);
 	m.auth_authen = login != NULL ? strdup(login) : NULL;
-	outbound_plan(&m, ks, subdomains, map, &p);
+	outbound_plan(&m, ks, subdomains, map, NULL, &p);
 	for (size_t i = 0; i < m.nhdrs; i++) {
 		free(m.hdrs[i].name);
 		free(m.hdrs[i].value);
