@@ -7,6 +7,7 @@
  *	  list
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
+ *	  import DOMAIN SELECTOR FILE [--activate]
  *	  check [DOMAIN...]
  *	  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--every D] [--grace D]
  *	  retire | revoke | remove DOMAIN SELECTOR [--force]
@@ -14,7 +15,7 @@
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
  *	configuration (the same parser as authfilter -t).  New keys start
  *	pending: they sign nothing until "activate" has seen DNS serve the
- *	matching record.  Files are written owned by the daemon's user.
+ *	matching record; "import" brings a key made elsewhere (keys_import.c).  Files are written owned by the daemon's user.
  *	After a change, a running daemon found through pid_file is told to
  *	reload.  See authfilter-keys(8).
  * DIAGNOSTICS
@@ -163,12 +164,10 @@ cmd_dns(struct ctx *c, int argc, char **argv)
 static int
 cmd_activate(struct ctx *c, int argc, char **argv)
 {
-	char err[512] = "", *p = NULL;
-	const char *domain;
+	char err[512] = "";
 	struct keystore *ks;
 	struct dns *d = NULL;
 	struct key *k;
-	enum pub st;
 	int force = 0, rc = 1;
 
 	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--force")))
@@ -176,53 +175,30 @@ cmd_activate(struct ctx *c, int argc, char **argv)
 	force = argc == 3;
 	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL)
 		goto out;
-	domain = k->domain;
 	if (k->state == KEY_ACTIVE) {
-		printf("%s %s is already active\n", domain, k->selector);
+		printf("%s %s is already active\n", k->domain, k->selector);
 		rc = 0;
 		goto out;
 	}
-	if (k->state == KEY_REVOKED) {
-		fail("%s %s is revoked; make a new key", domain, k->selector);
+	if ((d = resolver(c)) == NULL)
 		goto out;
-	}
-	if ((p = public_of(c, k, err, sizeof(err))) == NULL ||
-	    (d = resolver(c)) == NULL) {
-		if (p == NULL)
-			fail("%s", err);
-		goto out;
-	}
-	st = dns_check(d, k, p, NULL, err, sizeof(err));
-	if (st != PUB_OK && !force) {
-		fail("DNS does not serve the key of %s %s (%s%s%s); publish the "
-		    "record from \"authfilter-keys dns %s %s\" and try again, "
-		    "or use --force", domain, k->selector, pub_names[st],
-		    err[0] ? ": " : "", err, domain, k->selector);
-		goto out;
-	}
-	if (st != PUB_OK) {
-		openlog("authfilter-keys", LOG_PID, LOG_MAIL);
-		syslog(LOG_WARNING, "activate --force %s %s although DNS says "
-		    "%s", domain, k->selector, pub_names[st]);
-		closelog();
-		fprintf(stderr, "authfilter-keys: warning: activating %s %s "
-		    "although DNS says %s (--force)\n", domain, k->selector,
-		    pub_names[st]);
-		k->forced = 1;
-	}
-	k->state = KEY_ACTIVE;
-	k->activated = time(NULL);
-	if (keystore_write_state(c->key_dir, k, c->owner, err,
-	    sizeof(err)) != 0) {
+	switch (activate_key(c, d, k, force, err, sizeof(err))) {
+	case ACT_DONE:
+		printf("%s %s is active: it signs from the next reload\n",
+		    k->domain, k->selector);
+		tell_daemon(c);
+		rc = 0;
+		break;
+	case ACT_NOT_SERVED:
+		fail("%s; publish the record from \"authfilter-keys dns %s %s\" "
+		    "and try again, or use --force", err, k->domain,
+		    k->selector);
+		break;
+	case ACT_ERROR:
 		fail("%s", err);
-		goto out;
+		break;
 	}
-	printf("%s %s is active: it signs from the next reload\n", domain,
-	    k->selector);
-	tell_daemon(c);
-	rc = 0;
 out:
-	free(p);
 	dns_free(d);
 	keystore_free(ks);
 	return rc;
@@ -381,8 +357,8 @@ main(int argc, char **argv)
 	char **rest = argv + i;
 	/* new and activate change the store: the lock (held until exit),
 	 * like rotate, retire, revoke and remove take it themselves. */
-	if ((strcmp(cmd, "new") == 0 || strcmp(cmd, "activate") == 0) &&
-	    take_lock(&c) < 0) {
+	if ((strcmp(cmd, "new") == 0 || strcmp(cmd, "activate") == 0 ||
+	    strcmp(cmd, "import") == 0) && take_lock(&c) < 0) {
 		config_free(c.cfg);
 		return 1;
 	}
@@ -394,6 +370,8 @@ main(int argc, char **argv)
 		rc = cmd_dns(&c, n, rest);
 	else if (strcmp(cmd, "activate") == 0)
 		rc = cmd_activate(&c, n, rest);
+	else if (strcmp(cmd, "import") == 0)
+		rc = cmd_import(&c, n, rest);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(&c, n, rest);
 	else if (strcmp(cmd, "rotate") == 0)

@@ -45,6 +45,7 @@ usage(void)
 	    "  list\n"
 	    "  dns DOMAIN SELECTOR\n"
 	    "  activate DOMAIN SELECTOR [--force]\n"
+	    "  import DOMAIN SELECTOR FILE [--activate]\n"
 	    "  check [DOMAIN...]\n"
 	    "  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
 	    "         [--grace D] [--remove-after D] [--now]\n"
@@ -163,6 +164,45 @@ dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
 			*ttl = neg;
 	}
 	return match == 1 ? PUB_OK : PUB_DIFFERS;
+}
+
+enum act
+activate_key(struct ctx *c, struct dns *d, struct key *k, int force,
+    char *err, size_t errsz)
+{
+	char derr[512] = "", *p;
+	enum pub st;
+
+	if (k->state == KEY_REVOKED) {
+		snprintf(err, errsz, "%s %s is revoked; make a new key",
+		    k->domain, k->selector);
+		return ACT_ERROR;
+	}
+	if ((p = public_of(c, k, err, errsz)) == NULL)
+		return ACT_ERROR;
+	st = dns_check(d, k, p, NULL, derr, sizeof(derr));
+	free(p);
+	if (st != PUB_OK && !force) {
+		snprintf(err, errsz, "DNS does not serve the key of %s %s (%s%s%s)",
+		    k->domain, k->selector, pub_names[st], derr[0] ? ": " : "",
+		    derr);
+		return ACT_NOT_SERVED;
+	}
+	if (st != PUB_OK) {
+		openlog("authfilter-keys", LOG_PID, LOG_MAIL);
+		syslog(LOG_WARNING, "activate --force %s %s although DNS says "
+		    "%s", k->domain, k->selector, pub_names[st]);
+		closelog();
+		fprintf(stderr, "authfilter-keys: warning: activating %s %s "
+		    "although DNS says %s (--force)\n", k->domain, k->selector,
+		    pub_names[st]);
+		k->forced = 1;
+	}
+	k->state = KEY_ACTIVE;
+	k->activated = time(NULL);
+	if (keystore_write_state(c->key_dir, k, c->owner, err, errsz) != 0)
+		return ACT_ERROR;
+	return ACT_DONE;
 }
 
 void

@@ -37,6 +37,12 @@ char		*public_of(const struct ctx *, const struct key *, char *err,
 		    size_t errsz);
 enum pub	 dns_check(struct dns *, const struct key *, const char *p,
 		    unsigned *ttl, char *err, size_t errsz);
+/* Pending (or retiring) key k made active when DNS serves its record,
+ * or regardless with force (logged): what "activate" and "import
+ * --activate" share.  ACT_NOT_SERVED and ACT_ERROR fill err. */
+enum act { ACT_DONE, ACT_NOT_SERVED, ACT_ERROR };
+enum act	 activate_key(struct ctx *, struct dns *, struct key *k,
+		    int force, char *err, size_t errsz);
 void		 tell_daemon(const struct ctx *);
 void		 crash_point(void);
 int		 create_key(struct ctx *, struct keystore *, const char *domain,
@@ -53,5 +59,26 @@ int		 take_lock(struct ctx *);
 int		 cmd_rotate(struct ctx *, int argc, char **argv);
 int		 cmd_manual(struct ctx *, const char *cmd, int argc,
 		    char **argv);
+
+/* keys_import.c: one key file into the store (import, and each key of
+ * import-opendkim). */
+struct imp_req {
+	const char	*domain;	/* normalised */
+	const char	*selector;	/* valid */
+	const char	*file;
+	int		 activate;	/* when DNS serves it */
+	int		 same_ok;	/* the same key already there is no
+					 * error (import-opendkim again) */
+};
+struct imp_res {
+	struct key	 key;		/* as now in the store (no pkey) */
+	char		*zone;		/* its DNS record; free() */
+	int		 loose;		/* FILE was readable by others */
+	char		 err[768];
+};
+enum imp { IMP_ACTIVE, IMP_PENDING, IMP_NOT_SERVED, IMP_SAME, IMP_ERROR };
+enum imp	 import_key(struct ctx *, struct keystore *, struct dns *,
+		    const struct imp_req *, struct imp_res *);
+int		 cmd_import(struct ctx *, int argc, char **argv);
 
 #endif

@@ -39,9 +39,6 @@
 #include "lib/from.h"
 #include "lib/safefile.h"
 
-/* A private key file larger than this is not a DKIM key. */
-#define KEY_FILE_MAX (64 * 1024)
-
 int
 key_no_passphrase(char *buf, int size, int rwflag, void *u)
 {

@@ -14,6 +14,8 @@
 #define KEY_SELECTOR_MAX 63
 /* RFC 8301 3.2: at least 1024 bits; we refuse anything under 2048. */
 #define KEY_RSA_MIN_BITS 2048
+/* A private key file larger than this is not a DKIM key. */
+#define KEY_FILE_MAX (64 * 1024)
 
 enum key_alg { KEY_RSA, KEY_ED25519 };
 enum key_state { KEY_PENDING, KEY_ACTIVE, KEY_RETIRING, KEY_REVOKED };
