@@ -8,6 +8,7 @@
  *	  dns DOMAIN SELECTOR
  *	  activate DOMAIN SELECTOR [--force]
  *	  import DOMAIN SELECTOR FILE [--activate]
+ *	  import-opendkim [OPENDKIM.CONF] [--table FILE]
  *	  check [DOMAIN...]
  *	  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--every D] [--grace D]
  *	  retire | revoke | remove DOMAIN SELECTOR [--force]
@@ -15,7 +16,10 @@
  *	Reads key_dir, dns_resolver, user and pid_file from the daemon's
  *	configuration (the same parser as authfilter -t).  New keys start
  *	pending: they sign nothing until "activate" has seen DNS serve the
- *	matching record; "import" brings a key made elsewhere (keys_import.c).  Files are written owned by the daemon's user.
+ *	matching record; "import" brings a key made elsewhere, and
+ *	"import-opendkim" every key of an OpenDKIM configuration
+ *	(keys_import.c, keys_opendkim.c).  Files are written owned by the
+ *	daemon's user.
  *	After a change, a running daemon found through pid_file is told to
  *	reload.  See authfilter-keys(8).
  * DIAGNOSTICS
@@ -358,7 +362,7 @@ main(int argc, char **argv)
 	/* new and activate change the store: the lock (held until exit),
 	 * like rotate, retire, revoke and remove take it themselves. */
 	if ((strcmp(cmd, "new") == 0 || strcmp(cmd, "activate") == 0 ||
-	    strcmp(cmd, "import") == 0) && take_lock(&c) < 0) {
+	    strncmp(cmd, "import", 6) == 0) && take_lock(&c) < 0) {
 		config_free(c.cfg);
 		return 1;
 	}
@@ -372,6 +376,8 @@ main(int argc, char **argv)
 		rc = cmd_activate(&c, n, rest);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(&c, n, rest);
+	else if (strcmp(cmd, "import-opendkim") == 0)
+		rc = cmd_import_opendkim(&c, n, rest);
 	else if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(&c, n, rest);
 	else if (strcmp(cmd, "rotate") == 0)

@@ -46,6 +46,7 @@ usage(void)
 	    "  dns DOMAIN SELECTOR\n"
 	    "  activate DOMAIN SELECTOR [--force]\n"
 	    "  import DOMAIN SELECTOR FILE [--activate]\n"
+	    "  import-opendkim [/etc/opendkim.conf] [--table FILE]\n"
 	    "  check [DOMAIN...]\n"
 	    "  rotate DOMAIN|--all [--alg rsa|ed25519|both] [--bits N] [--every D]\n"
 	    "         [--grace D] [--remove-after D] [--now]\n"

@@ -80,5 +80,7 @@ enum imp { IMP_ACTIVE, IMP_PENDING, IMP_NOT_SERVED, IMP_SAME, IMP_ERROR };
 enum imp	 import_key(struct ctx *, struct keystore *, struct dns *,
 		    const struct imp_req *, struct imp_res *);
 int		 cmd_import(struct ctx *, int argc, char **argv);
+/* keys_opendkim.c */
+int		 cmd_import_opendkim(struct ctx *, int argc, char **argv);
 
 #endif
