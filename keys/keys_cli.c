@@ -56,16 +56,22 @@ usage(void)
 	exit(2);
 }
 
+void
+vsay(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "authfilter-keys: %s", kind);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 int
 fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "authfilter-keys: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	return 1;
 }
 

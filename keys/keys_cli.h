@@ -6,6 +6,7 @@
 #ifndef AUTHFILTER_KEYS_CLI_H
 #define AUTHFILTER_KEYS_CLI_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,9 @@ void		 usage(void) __attribute__((noreturn));
 /* Print "authfilter-keys: ..." on stderr; returns 1 (the exit code). */
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
+/* "authfilter-keys: KIND..." and a newline on stderr ("" or "note: "). */
+void		 vsay(const char *kind, const char *fmt, va_list ap)
+		    __attribute__((format(printf, 2, 0)));
 int		 norm_domain(const char *in, char *out, size_t outsz);
 /* The private key file of domain/selector as text; free_secret() it. */
 char		*read_pem(const struct ctx *, const char *domain,

@@ -72,6 +72,7 @@ struct run {
 	int		 active, pending;	/* keys in the store now */
 };
 
+/* What could not be carried over: exit status 1. */
 static void
 problem(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -80,14 +81,13 @@ problem(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "authfilter-keys: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	r->problems++;
 }
 
+/* What changes no d= or s=. */
 static void
 note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
@@ -95,11 +95,9 @@ note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "authfilter-keys: note: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay("note: ", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 }
 
 /* "Setting (FILE:LINE)" for messages about a setting. */
@@ -584,6 +582,8 @@ cmd_import_opendkim(struct ctx *c, int argc, char **argv)
 		else
 			usage();
 	}
+	if (table != NULL && strlen(table) >= sizeof(tabpath) / 2)
+		return fail("--table: path too long");
 	if (table != NULL && access(table, F_OK) == 0)
 		return fail("%s exists; import-opendkim writes a new table "
 		    "only", table);
