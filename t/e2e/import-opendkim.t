@@ -6,8 +6,11 @@
 # imports its keys and writes the signing table; authfilter then signs the
 # same messages and every signature of both verifies with dkimpy, with the
 # same d= and s=.  opendkim-genkey on Debian 12 makes RSA keys only (it runs
-# "openssl genrsa"): the OpenDKIM side is RSA-2048.  A configuration with
-# shapes a signing table cannot say is reported line by line, exit 1.
+# "openssl genrsa"), so the Ed25519 key of the second OpenDKIM (single-key
+# form: Domain, Selector, KeyFile; SignatureAlgorithm ed25519-sha256) comes
+# from openssl genpkey.  A configuration with shapes a signing table
+# cannot say is reported line by line, exit 1.
+import base64
 import os
 import pwd
 import re
@@ -69,27 +72,50 @@ with open(os.path.join(od, "signing.table"), "w") as f:
             "boss@hosted.example    s1._domainkey.example.com\n")
 with open(os.path.join(od, "trusted"), "w") as f:
     f.write("127.0.0.1\n192.0.2.0/24\n")
-port = free_port()
-conf = os.path.join(od, "opendkim.conf")
-with open(conf, "w") as f:
-    f.write("\n".join([
-        "Syslog no", "Mode sv", "Socket inet:%d@127.0.0.1" % port,
-        "UserID opendkim", "UMask 002", "Canonicalization relaxed/relaxed",
-        "KeyTable file:" + os.path.join(od, "key.table"),
-        "SigningTable refile:" + os.path.join(od, "signing.table"),
-        "InternalHosts refile:" + os.path.join(od, "trusted"),
-        "ExternalIgnoreList refile:" + os.path.join(od, "trusted"),
-        # the keys live under /tmp, which OpenDKIM calls unsafe
-        "RequireSafeKeys no", "PidFile " + os.path.join(od, "pid"), ""]))
+# Ed25519: openssl genpkey, as opendkim-genkey cannot.
+k_ed = os.path.join(od, "keys", "ed.example.private")
+os.makedirs(os.path.dirname(k_ed), exist_ok=True)
+subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", k_ed],
+               check=True)
+shutil.chown(k_ed, "opendkim")
+os.chmod(k_ed, 0o600)
+ed_raw = subprocess.run(["openssl", "pkey", "-in", k_ed, "-pubout", "-outform",
+                         "DER"], capture_output=True, check=True).stdout[-32:]
+rr_ed = txt_record("e1._domainkey.ed.example", "v=DKIM1; k=ed25519; p=" +
+                   base64.b64encode(ed_raw).decode())
 
-h.start_dns([rr_com, rr_net])
-proc = subprocess.Popen(["opendkim", "-f", "-x", conf],
-                        stdout=open(os.path.join(od, "log"), "w"),
-                        stderr=subprocess.STDOUT)
-h.procs.append(("opendkim", proc))
-if not wait_for(lambda: h._listening(port) or proc.poll() is not None,
-                timeout=20) or proc.poll() is not None:
-    raise RuntimeError("opendkim did not start: " + open(os.path.join(od, "log")).read())
+
+def start_opendkim(name, lines):
+    """opendkim -f on a loopback port with these configuration lines:
+    (port, path of its configuration)."""
+    port = free_port()
+    conf = os.path.join(od, name + ".conf")
+    with open(conf, "w") as f:
+        f.write("\n".join([
+            "Syslog no", "Mode sv", "Socket inet:%d@127.0.0.1" % port,
+            "UserID opendkim", "UMask 002", "Canonicalization relaxed/relaxed",
+            # the keys live under /tmp, which OpenDKIM calls unsafe
+            "RequireSafeKeys no", "PidFile " + os.path.join(od, name + ".pid")]
+            + lines + [""]))
+    log = os.path.join(od, name + ".log")
+    proc = subprocess.Popen(["opendkim", "-f", "-x", conf],
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    h.procs.append((name, proc))
+    if not wait_for(lambda: h._listening(port) or proc.poll() is not None,
+                    timeout=20) or proc.poll() is not None:
+        raise RuntimeError("opendkim did not start: " + open(log).read())
+    return port, conf
+
+
+h.start_dns([rr_com, rr_net, rr_ed])
+port, conf = start_opendkim("opendkim", [
+    "KeyTable file:" + os.path.join(od, "key.table"),
+    "SigningTable refile:" + os.path.join(od, "signing.table"),
+    "InternalHosts refile:" + os.path.join(od, "trusted"),
+    "ExternalIgnoreList refile:" + os.path.join(od, "trusted")])
+ed_port, ed_conf = start_opendkim("opendkim-ed", [
+    "SignatureAlgorithm ed25519-sha256", "Domain ed.example",
+    "Selector e1", "KeyFile " + k_ed])
 
 MESSAGES = [("alice@example.com", "same domain"),
             ("bob@sub.example.net", "subdomain, parent d="),
@@ -130,6 +156,11 @@ for frm, what in MESSAGES:
     t.is_(h.dkimpy_verify(raw), [True] * len(ds), "  and dkimpy verifies it")
 t.is_(before["dave@hosted.example"], [("example.net", "mail2024")],
       "OpenDKIM: hosted.example signs with d=example.net")
+raw, ds = sign(ed_port, "erin@ed.example", "ed25519")
+before["erin@ed.example"] = ds
+t.ok(ds == [("ed.example", "e1")] and "a=ed25519-sha256" in re.sub(r"\s", "", raw),
+     "the second OpenDKIM signs ed.example with Ed25519", raw[:300])
+t.is_(h.dkimpy_verify(raw), [True], "  and dkimpy verifies it")
 
 # ---- the import ----
 kd = os.path.join(h.tmp, "keys")
@@ -167,6 +198,15 @@ t.like(err2, "example.com s1: already in the store (active)",
        "  the keys are already there")
 t.like(out2, "hosted.example", "  without --table the table is printed")
 
+rc, ed_out, err = h.keys(kconf, "import-opendkim", ed_conf)
+out = ed_out
+t.is_(rc, 0, "import-opendkim of the single-key form: exit 0")
+t.like(err, "imported ed.example e1 (ed25519-sha256, 256 bits)",
+       "  the Ed25519 key imported, active")
+t.like(out, "\ned.example                       ed.example                       e1\n",
+       "  table: ed.example signs with its own key")
+t.like(out, "internal_networks = 127.0.0.1\n", "  OpenDKIM's default InternalHosts")
+
 # ---- authfilter signs the same messages ----
 r = subprocess.run([AUTHFILTER, "-t", "-c", h.write_conf(
     {"key_dir": kd, "signing_table": table}, "probe.conf")],
@@ -174,6 +214,10 @@ r = subprocess.run([AUTHFILTER, "-t", "-c", h.write_conf(
 has_table = r.returncode == 0
 settings = {"key_dir": kd, "internal_networks": "127.0.0.1/32"}
 if has_table:
+    # One daemon for both OpenDKIMs: the second table's lines join the
+    # first (the printed table follows the settings and a blank line).
+    with open(table, "a") as f:
+        f.write(ed_out.split("\n\n", 1)[1])
     settings["signing_table"] = table
     compare = [frm for frm, _ in MESSAGES]
 else:
@@ -183,6 +227,7 @@ else:
     t.diag("authfilter does not know signing_table yet: %s" % (r.stdout + r.stderr).strip())
     settings["sign_subdomains"] = "yes"
     compare = ["alice@example.com", "bob@sub.example.net", "carol@example.net"]
+compare.append("erin@ed.example")
 af = h.start_authfilter(settings)
 for frm in compare:
     raw, ds = sign(af.port, frm, "via authfilter")

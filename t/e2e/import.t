@@ -6,6 +6,7 @@
 # an existing selector are refused with the reason and leave the store as
 # it was.  The imported RSA and Ed25519 keys then sign through the milter
 # protocol and dkimpy verifies both signatures.
+import base64
 import os
 import re
 import subprocess
@@ -40,7 +41,6 @@ rsa_pem, rsa_p = rsa_key()                      # PKCS#1 (-traditional)
 late_pem, late_p = rsa_key()
 ed_pem = openssl("genpkey", "-algorithm", "ed25519")
 ed_raw = openssl("pkey", "-pubout", "-outform", "DER", data=ed_pem)[-32:]
-import base64  # noqa: E402
 ed_p = base64.b64encode(ed_raw).decode()
 t.like(rsa_pem.decode(), "BEGIN RSA PRIVATE KEY", "test key is PKCS#1")
 
