@@ -359,10 +359,12 @@ main(int argc, char **argv)
 	const char *cmd = argv[i++];
 	int rc, n = argc - i;
 	char **rest = argv + i;
-	/* new and activate change the store: the lock (held until exit),
-	 * like rotate, retire, revoke and remove take it themselves. */
+	/* new, activate and the imports change the store: the lock (held
+	 * until exit), like rotate, retire, revoke and remove take it
+	 * themselves. */
 	if ((strcmp(cmd, "new") == 0 || strcmp(cmd, "activate") == 0 ||
-	    strncmp(cmd, "import", 6) == 0) && take_lock(&c) < 0) {
+	    strcmp(cmd, "import") == 0 ||
+	    strcmp(cmd, "import-opendkim") == 0) && take_lock(&c) < 0) {
 		config_free(c.cfg);
 		return 1;
 	}

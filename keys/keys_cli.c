@@ -3,12 +3,15 @@
  *	keys_cli -- what the commands of authfilter-keys share
  * DESCRIPTION
  *	Usage and error output, domain names as given on the command line,
- *	a key's public half and what DNS serves for it, creating and
- *	loading keys, the resolver, telling a running daemon to reload, and
- *	the crash points of the crash tests (AF_KEYS_CRASH_AFTER).  Used by
- *	authfilter_keys.c (new, list, dns, activate, check) and
- *	keys_rotate_cmd.c (rotate, retire, revoke, remove); neither uses
- *	the other's commands.  See authfilter-keys(8).
+ *	a key's public half and what DNS serves for it, activating a key
+ *	when DNS serves it, creating and loading keys, the resolver,
+ *	telling a running daemon to reload, and the crash points of the
+ *	crash tests (AF_KEYS_CRASH_AFTER).  Used by authfilter_keys.c (new,
+ *	list, dns, activate, check), keys_rotate_cmd.c (rotate, retire,
+ *	revoke, remove), keys_import.c (import) and keys_opendkim.c
+ *	(import-opendkim); none uses another's commands, except that
+ *	import-opendkim imports each key with import_key().  See
+ *	authfilter-keys(8).
  */
 #include "buildconf.h"
 

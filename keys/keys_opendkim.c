@@ -364,20 +364,26 @@ load_single_key(struct run *r)
 			    l.e[i].key);
 			continue;
 		}
-		if (strlen(pat) > KEY_DOMAIN_MAX || (k = add_key(r)) == NULL)
+		if ((k = add_key(r)) == NULL) {
+			problem(r, "out of memory");
 			break;
+		}
 		memcpy(k->name, pat, strlen(pat) + 1);
 		memcpy(k->domain, pat, strlen(pat) + 1);
 		snprintf(k->sel, sizeof(k->sel), "%s", sel);
 		snprintf(k->path, sizeof(k->path), "%s", path);
-		if (add_rule(r, pat, r->nkeys - 1, r->oc.line[ODK_DOMAIN]) != 0)
+		if (add_rule(r, pat, r->nkeys - 1, r->oc.line[ODK_DOMAIN]) != 0) {
+			problem(r, "out of memory");
 			break;
+		}
 		if (sub) {
 			char dot[PATTERN_MAX + 1];
 			snprintf(dot, sizeof(dot), ".%s", pat);
 			if (add_rule(r, dot, r->nkeys - 1,
-			    r->oc.line[ODK_SUBDOMAINS]) != 0)
+			    r->oc.line[ODK_SUBDOMAINS]) != 0) {
+				problem(r, "out of memory");
 				break;
+			}
 		}
 	}
 	odk_list_free(&l);
@@ -425,10 +431,15 @@ import_keys(struct run *r, struct keystore *ks, struct dns *d)
 			r->active++;
 			break;
 		case IMP_SAME:
-			fprintf(stderr, "%s %s: already in the store (%s)\n",
-			    k->domain, k->sel, key_state_name(res.key.state));
-			if (res.key.state == KEY_ACTIVE)
-				r->active++;
+			if (res.key.state != KEY_ACTIVE) {
+				problem(r, "%s %s: already in the store, %s: it "
+				    "does not sign", k->domain, k->sel,
+				    key_state_name(res.key.state));
+				break;
+			}
+			fprintf(stderr, "%s %s: already in the store (active)\n",
+			    k->domain, k->sel);
+			r->active++;
 			break;
 		case IMP_PENDING:
 		case IMP_NOT_SERVED:
