@@ -3,7 +3,7 @@
  *	report -- per From domain: messages, DMARC results, actions taken
  *	and the actions enforce would take, read back from the log
  * SYNOPSIS
- *	authfilter report [--since WHEN] LOGFILE...
+ *	authfilter report [-c CONFIG] [--since WHEN] [--html FILE] LOGFILE...
  * DESCRIPTION
  *	The table an admin reads before moving a domain from monitor to
  *	enforce.  Counts authfilter's own per-message records only
@@ -11,9 +11,11 @@
  *	per signing domain (outbound), each table closed by its totals
  *	(tally.c).  --since skips records dated before a day (YYYY-MM-DD,
  *	today, yesterday, Nd); records without a date are counted.
+ *	--html FILE also writes the page of html.c; -c CONFIG names the
+ *	configuration whose policy_overrides the page lists.
  * DIAGNOSTICS
- *	Exit status 1 when a file cannot be read (the others are still
- *	read), 2 for a usage error.
+ *	Exit status 1 when a file cannot be read or written (the others are
+ *	still read), 2 for a usage error.
  * SEE ALSO
  *	authfilter(8) REPORT
  */
@@ -23,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/config.h"
+#include "policy/overrides.h"
+#include "report/html.h"
 #include "report/report.h"
 #include "report/tally.h"
 
@@ -30,7 +35,7 @@
 #define SINCE_DAYS_MAX 36500
 
 struct report_opts {
-	const char	*since_arg;
+	const char	*since_arg, *html, *config;
 	char		 since[11];	/* "" for none */
 	int		 first_log;	/* index of the first LOGFILE */
 };
@@ -38,8 +43,8 @@ struct report_opts {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: authfilter report [--since "
-	    "YYYY-MM-DD|today|yesterday|Nd] LOGFILE...\n");
+	fprintf(stderr, "usage: authfilter report [-c CONFIG] [--since "
+	    "YYYY-MM-DD|today|yesterday|Nd] [--html FILE] LOGFILE...\n");
 }
 
 static void
@@ -190,6 +195,10 @@ parse_args(int argc, char **argv, const struct tm *today,
 		}
 		if (strcmp(opt, "--since") == 0)
 			o->since_arg = argv[++i];
+		else if (strcmp(opt, "--html") == 0)
+			o->html = argv[++i];
+		else if (strcmp(opt, "-c") == 0)
+			o->config = argv[++i];
 		else {
 			usage();
 			return 2;
@@ -208,6 +217,59 @@ parse_args(int argc, char **argv, const struct tm *today,
 	}
 	o->first_log = i;
 	return 0;
+}
+
+/* The configuration's policy_mode and policy_overrides, for the page:
+ * 0, or 1 after printing what is wrong. */
+static int
+load_config(const char *path, struct config **cfg, struct overrides **ovr)
+{
+	struct config_errors errs = { 0 };
+
+	*cfg = config_load(path, &errs);
+	if (*cfg != NULL && *(*cfg)->policy_overrides != '\0')
+		*ovr = overrides_load((*cfg)->policy_overrides, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "authfilter report: %s\n", errs.msg[i]);
+	config_errors_clear(&errs);
+	if (*cfg == NULL ||
+	    (*(*cfg)->policy_overrides != '\0' && *ovr == NULL))
+		return 1;
+	return 0;
+}
+
+static int
+write_html(const struct report_opts *o, const struct tally *t, time_t now)
+{
+	struct config *cfg = NULL;
+	struct overrides *ovr = NULL;
+	struct html_context ctx = { o->config, NULL, NULL,
+	    o->since[0] ? o->since : NULL, now };
+	FILE *fp = NULL;
+	int rc = 0, werr;
+
+	if (o->config != NULL && load_config(o->config, &cfg, &ovr) != 0)
+		rc = 1;
+	else if ((fp = fopen(o->html, "w")) == NULL) {
+		fprintf(stderr, "authfilter report: %s: cannot write\n",
+		    o->html);
+		rc = 1;
+	}
+	if (fp != NULL) {
+		if (cfg != NULL)
+			ctx.policy_mode = cfg->policy_mode == POLICY_ENFORCE ?
+			    "enforce" : "monitor";
+		ctx.overrides = ovr;
+		werr = html_write(fp, t, &ctx) != 0;
+		if (fclose(fp) != 0 || werr) {
+			fprintf(stderr, "authfilter report: %s: write error\n",
+			    o->html);
+			rc = 1;
+		}
+	}
+	overrides_free(ovr);
+	config_free(cfg);
+	return rc;
 }
 
 int
@@ -244,6 +306,8 @@ report_main(int argc, char **argv, FILE *out)
 	print_table(out, "from_domain", &t.in, tally_in_names, TI_N);
 	fputc('\n', out);
 	print_table(out, "sign_domain", &t.out, tally_out_names, TO_N);
+	if (o.html != NULL && write_html(&o, &t, now) != 0)
+		rc = 1;
 	tally_free(&t);
 	return rc;
 }

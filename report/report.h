@@ -10,8 +10,9 @@
 
 #include "report/logline.h"
 
-/* argv without "report": [--since WHEN] LOGFILE...; "-" reads standard
- * input.  Prints the tables to out; returns the exit status. */
+/* argv without "report": [-c CONFIG] [--since WHEN] [--html FILE]
+ * LOGFILE...; "-" reads standard input.  Prints the tables to out;
+ * returns the exit status. */
 int	report_main(int argc, char **argv, FILE *out);
 
 /* --since WHEN as a date: YYYY-MM-DD, "today", "yesterday" or "Nd" (the
