@@ -39,6 +39,22 @@ const char *const tally_out_names[TO_N] = { "messages", "signed",
 /* The first table size; it doubles from there. */
 #define TALLY_SLOTS_MIN 1024
 
+/* The array p of *cap elements (n in use) with room for one more: p, a
+ * larger copy, or NULL (p unchanged). */
+static void *
+make_room(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *g;
+
+	if (n < *cap)
+		return p;
+	if ((g = realloc(p, c * size)) == NULL)
+		return NULL;
+	*cap = c;
+	return g;
+}
+
 static size_t
 slot_of(const struct tally_table *t, const char *key)
 {
@@ -71,7 +87,7 @@ grow_slots(struct tally_table *t)
 static struct tally_row *
 row_for(struct tally_table *t, const char *key)
 {
-	struct tally_row *row;
+	struct tally_row *row, *rows;
 	size_t i;
 
 	if ((t->nrows + 1) * 2 > t->nslots && grow_slots(t) != 0)
@@ -79,14 +95,10 @@ row_for(struct tally_table *t, const char *key)
 	i = slot_of(t, key);
 	if (t->slots[i] != 0)
 		return &t->rows[t->slots[i] - 1];
-	if (t->nrows == t->caprows) {
-		size_t cap = t->caprows ? t->caprows * 2 : 256;
-		struct tally_row *g = realloc(t->rows, cap * sizeof(*g));
-		if (g == NULL)
-			return NULL;
-		t->rows = g;
-		t->caprows = cap;
-	}
+	if ((rows = make_room(t->rows, &t->caprows, t->nrows, sizeof(*rows),
+	    256)) == NULL)
+		return NULL;
+	t->rows = rows;
 	row = &t->rows[t->nrows];
 	memset(row, 0, sizeof(*row));
 	if ((row->key = strdup(key)) == NULL)
@@ -100,6 +112,7 @@ row_for(struct tally_table *t, const char *key)
 static struct tally_day *
 day_for(struct tally *t, const char *date)
 {
+	struct tally_day *days;
 	size_t lo = 0, hi = t->ndays;
 
 	if (t->ndays > 0 && strcmp(t->days[t->last].date, date) == 0)
@@ -114,14 +127,10 @@ day_for(struct tally *t, const char *date)
 		else
 			hi = mid;
 	}
-	if (t->ndays == t->capdays) {
-		size_t cap = t->capdays ? t->capdays * 2 : 32;
-		struct tally_day *g = realloc(t->days, cap * sizeof(*g));
-		if (g == NULL)
-			return NULL;
-		t->days = g;
-		t->capdays = cap;
-	}
+	if ((days = make_room(t->days, &t->capdays, t->ndays, sizeof(*days),
+	    32)) == NULL)
+		return NULL;
+	t->days = days;
 	memmove(&t->days[lo + 1], &t->days[lo],
 	    (t->ndays - lo) * sizeof(t->days[0]));
 	memset(&t->days[lo], 0, sizeof(t->days[0]));

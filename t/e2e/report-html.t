@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import AUTHFILTER, Harness, milter_ar  # noqa: E402
-from logcount import IN_COLS, OUT_COLS, expected, records  # noqa: E402
+from logcount import (IN_COLS, OUT_COLS, ZONE, expected, records,  # noqa: E402
+                      send_mail)
 from tap import Tap  # noqa: E402
 
 ACTIONS = ["accept", "tag", "quarantine", "reject", "tempfail"]
@@ -23,18 +24,7 @@ t = Tap()
 h = Harness(t)
 
 
-def txt(name, value):
-    return '%s. 300 IN TXT "%s"' % (name, value)
-
-
-h.start_dns([
-    txt("rej.example", "v=spf1 -all"), txt("_dmarc.rej.example", "v=DMARC1; p=reject"),
-    txt("quar.example", "v=spf1 -all"),
-    txt("_dmarc.quar.example", "v=DMARC1; p=quarantine"),
-    txt("ok.example", "v=spf1 ip4:192.0.2.1 -all"),
-    txt("_dmarc.ok.example", "v=DMARC1; p=reject"),
-    txt("spfonly.example", "v=spf1 -all"),
-])
+h.start_dns(ZONE)
 overrides = os.path.join(h.tmp, "overrides")
 with open(overrides, "w") as f:
     f.write("quar.example enforce until=2999-12-31 ready to enforce\n"
@@ -43,11 +33,8 @@ with open(overrides, "w") as f:
 os.chmod(overrides, 0o644)
 af = h.start_authfilter({"policy_mode": "monitor", "spf_fail_action": "tag",
                          "policy_overrides": overrides})
-for dom, n in (("rej.example", 3), ("quar.example", 2), ("ok.example", 4),
-               ("spfonly.example", 1), ("plain.example", 1)):
-    for _ in range(n):
-        milter_ar(af.port, "192.0.2.1", "mx.client.example", "a@%s" % dom,
-                  headers=[("From", " <a@%s>" % dom), ("Subject", " r")])
+send_mail(af.port, [("rej.example", 3), ("quar.example", 2), ("ok.example", 4),
+                    ("spfonly.example", 1), ("plain.example", 1)])
 milter_ar(af.port, "127.0.0.1", "localhost", "me@ok.example",
           headers=[("From", " <me@ok.example>"), ("Subject", " out")])
 h.stop_authfilter(af)

@@ -16,28 +16,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import AUTHFILTER, Harness, as_syslog, log_records, milter_ar  # noqa: E402
-from logcount import expected, parse_text, records  # noqa: E402
+from logcount import ZONE, ZONE_EXTRA, expected, parse_text, records, send_mail  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
 h = Harness(t)
-
-
-def txt(name, value):
-    return '%s. 300 IN TXT "%s"' % (name, value)
-
-
-h.start_dns([
-    txt("rej.example", "v=spf1 -all"), txt("_dmarc.rej.example", "v=DMARC1; p=reject"),
-    txt("quar.example", "v=spf1 -all"),
-    txt("_dmarc.quar.example", "v=DMARC1; p=quarantine"),
-    txt("ok.example", "v=spf1 ip4:192.0.2.1 -all"),
-    txt("_dmarc.ok.example", "v=DMARC1; p=reject"),
-    txt("spfonly.example", "v=spf1 -all"),
-    txt("temp.example", "v=spf1 -all"),
-], ['local-zone: "_dmarc.temp.example." refuse'])
-# temp.example: DMARC temperror; spfonly.example: SPF fail without DMARC,
-# which spf_fail_action = tag would tag.
+h.start_dns(ZONE, ZONE_EXTRA)
 mail = [("rej.example", 3), ("quar.example", 2), ("ok.example", 4),
         ("plain.example", 1), ("temp.example", 1), ("spfonly.example", 2)]
 
@@ -45,10 +29,7 @@ mail = [("rej.example", 3), ("quar.example", 2), ("ok.example", 4),
 def run_daemon(fmt):
     af = h.start_authfilter({"policy_mode": "monitor", "log_format": fmt,
                              "spf_fail_action": "tag"}, name="af-%s" % fmt)
-    for dom, n in mail:
-        for _ in range(n):
-            milter_ar(af.port, "192.0.2.1", "mx.client.example", "a@%s" % dom,
-                      headers=[("From", " <a@%s>" % dom), ("Subject", " r")])
+    send_mail(af.port, mail)
     # A forged HELO that looks like a JSON log record (single quotes, which
     # a lenient JSON parser accepts): the report must count the real
     # fields of its line, never the ones in the HELO.

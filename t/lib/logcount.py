@@ -1,7 +1,34 @@
 """logcount.py -- what `authfilter report` should print, counted from
 authfilter's JSON log records with Python's json module: an oracle
-independent of report/ (tests report.t and report-html.t)."""
+independent of report/ (tests report.t and report-html.t); and the mail
+those tests send."""
 import json
+
+from harness import milter_ar, txt_record
+
+# The From domains of the report tests: rej and quar fail DMARC p=reject
+# and p=quarantine, ok passes, spfonly fails SPF without DMARC (which
+# spf_fail_action = tag tags), temp's DMARC lookup is refused (temperror),
+# plain has no records at all.
+ZONE = [
+    txt_record("rej.example", "v=spf1 -all"),
+    txt_record("_dmarc.rej.example", "v=DMARC1; p=reject"),
+    txt_record("quar.example", "v=spf1 -all"),
+    txt_record("_dmarc.quar.example", "v=DMARC1; p=quarantine"),
+    txt_record("ok.example", "v=spf1 ip4:192.0.2.1 -all"),
+    txt_record("_dmarc.ok.example", "v=DMARC1; p=reject"),
+    txt_record("spfonly.example", "v=spf1 -all"),
+    txt_record("temp.example", "v=spf1 -all"),
+]
+ZONE_EXTRA = ['local-zone: "_dmarc.temp.example." refuse']
+
+
+def send_mail(port, mail):
+    """mail: [(From domain, how many)], inbound from 192.0.2.1."""
+    for dom, n in mail:
+        for _ in range(n):
+            milter_ar(port, "192.0.2.1", "mx.client.example", "a@%s" % dom,
+                      headers=[("From", " <a@%s>" % dom), ("Subject", " r")])
 
 IN_COLS = ["messages", "dmarc_pass", "dmarc_fail", "dmarc_temperror",
            "accept", "tag", "quarantine", "reject", "tempfail", "would_tag",
