@@ -7,7 +7,8 @@
 # The real daemon (policy_mode = enforce) gets, through the milter
 # protocol, an accepted message from 192.0.2.10 with MAIL FROM
 # <"x action=reject"@good.example> (SPF and DMARC pass), and a message
-# from 192.0.2.66 that fails DMARC p=reject.  Its log, in log_format =
+# from 192.0.2.66 (reverse name "mx[192.0.2.99]") that fails DMARC
+# p=reject.  Its log, in log_format =
 # syslog and json, is read by Debian's fail2ban-regex with the filter as
 # shipped (beside the installed fail2ban's common.conf, as in
 # /etc/fail2ban/filter.d).
@@ -64,7 +65,9 @@ def records(fmt):
                             name="af-%s" % fmt)
     t.is_(send(af.port, "mx.good.example", GOOD_IP, INJECTED, "good.example"),
           b"c", "%s: the message with MAIL FROM %s is accepted" % (fmt, INJECTED))
-    t.is_(send(af.port, "mx.bad.example", BAD_IP, "<a@bad.example>",
+    # Its reverse name holds an address of its own choosing: HOST must be
+    # the client's address all the same.
+    t.is_(send(af.port, "mx[192.0.2.99]", BAD_IP, "<a@bad.example>",
                "bad.example"), b"y", "%s: DMARC p=reject fails: rejected" % fmt)
     recs = wait_for(lambda: len(log_records(af)) == 2 and log_records(af),
                     timeout=20) or []
