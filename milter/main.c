@@ -60,7 +60,8 @@ static void
 usage(FILE *fp, int rc)
 {
 	fprintf(fp, "usage: authfilter [-c FILE] [-f] [-t | -n | -V | -h]\n"
-	    "       authfilter report [--since YYYY-MM-DD] LOGFILE...\n"
+	    "       authfilter report [-c FILE] [--since WHEN] [--html FILE] "
+	    "LOGFILE...\n"
 	    "       authfilter status [-c FILE] [--json]\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"

@@ -212,3 +212,15 @@ overrides_report_expired(const struct overrides *o, time_t now, FILE *fp)
 		}
 	return n;
 }
+
+size_t
+overrides_count(const struct overrides *o)
+{
+	return o != NULL ? o->n : 0;
+}
+
+const struct override *
+overrides_at(const struct overrides *o, size_t i)
+{
+	return o != NULL && i < o->n ? &o->e[i] : NULL;
+}

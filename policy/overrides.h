@@ -44,5 +44,8 @@ const struct override *overrides_find(const struct overrides *,
 size_t		 overrides_report_expired(const struct overrides *, time_t now,
 		    FILE *);
 const char	*override_kind_name(enum override_kind);
+/* The lines in file order, expired ones too: i < overrides_count(). */
+size_t		 overrides_count(const struct overrides *);
+const struct override *overrides_at(const struct overrides *, size_t i);
 
 #endif

@@ -3,267 +3,288 @@
  *	report -- per From domain: messages, DMARC results, actions taken
  *	and the actions enforce would take, read back from the log
  * SYNOPSIS
- *	authfilter report [--since YYYY-MM-DD] LOGFILE...
+ *	authfilter report [-c CONFIG] [--since WHEN] [--html FILE] LOGFILE...
  * DESCRIPTION
  *	The table an admin reads before moving a domain from monitor to
- *	enforce.  Reads authfilter's per-message lines in either format:
- *	log_format = json (one object per line, parsed with json-c, any
- *	prefix before the "{" ignored) or syslog key=value pairs (our own
- *	writer's quoting: bare, or "..." with \" \\ \xNN).  Other lines are
- *	skipped.  --since compares the line's date: the JSON "ts" field or
- *	an ISO 8601 syslog timestamp at the start of the line; lines with
- *	no such date are counted.
+ *	enforce.  Counts authfilter's own per-message records only
+ *	(logline.c), in either log format, per From domain (inbound) and
+ *	per signing domain (outbound), each table closed by its totals
+ *	(tally.c).  --since skips records dated before a day (YYYY-MM-DD,
+ *	today, yesterday, Nd); records without a date are counted.
+ *	--html FILE also writes the page of html.c; -c CONFIG names the
+ *	configuration whose policy_overrides the page lists.
+ * DIAGNOSTICS
+ *	Exit status 1 when a file cannot be read or written (the others are
+ *	still read), 2 for a usage error.
+ * SEE ALSO
+ *	authfilter(8) REPORT
  */
 #include "buildconf.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "lib/config.h"
+#include "policy/overrides.h"
+#include "report/html.h"
 #include "report/report.h"
+#include "report/tally.h"
 
-enum col { C_MSGS, C_PASS, C_FAIL, C_ACCEPT, C_TAG, C_QUAR, C_REJECT,
-	C_TEMP, C_W_QUAR, C_W_REJECT, C_W_TEMP, C_N };
+/* --since Nd: a bound, not a limit anyone needs (a century). */
+#define SINCE_DAYS_MAX 36500
 
-static const char *const col_names[C_N] = { "messages", "dmarc_pass",
-	"dmarc_fail", "accept", "tag", "quarantine", "reject", "tempfail",
-	"would_quarantine", "would_reject", "would_tempfail" };
-
-struct row {
-	char		 domain[256];
-	unsigned long	 n[C_N];
+struct report_opts {
+	const char	*since_arg, *html, *config;
+	char		 since[11];	/* "" for none */
+	int		 first_log;	/* index of the first LOGFILE */
 };
 
-struct table {
-	struct row	*r;
-	size_t		 n, cap;
-};
-
-static struct row *
-row_for(struct table *t, const char *domain)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->r[i].domain, domain) == 0)
-			return &t->r[i];
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct row *g = realloc(t->r, cap * sizeof(*g));
-		if (g == NULL)
-			return NULL;
-		t->r = g;
-		t->cap = cap;
-	}
-	memset(&t->r[t->n], 0, sizeof(t->r[0]));
-	snprintf(t->r[t->n].domain, sizeof(t->r[0].domain), "%s", domain);
-	return &t->r[t->n++];
-}
-
-/* Copy, cut to fit: values too long for a column are not ours. */
 static void
-copy_field(char *dst, size_t dstsz, const char *src)
+usage(void)
 {
-	size_t n = src != NULL ? strlen(src) : 0;
-
-	if (n >= dstsz)
-		n = dstsz - 1;
-	if (n > 0)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
+	fprintf(stderr, "usage: authfilter report [-c CONFIG] [--since "
+	    "YYYY-MM-DD|today|yesterday|Nd] [--html FILE] LOGFILE...\n");
 }
 
-/* Our JSON records begin with this; a key=value line never holds it (a
- * value with '"' in it is written with it escaped). */
-#define JSON_START "{\"ts\":"
-
-/* One JSON record, parsed strictly (no single quotes, nothing after the
- * object): text that only looks like one is not counted. */
-static struct json_object *
-json_strict(const char *text)
+static void
+date_of(const struct tm *tm, char out[11])
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o;
-	size_t len = strlen(text);
-
-	if (tok == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	snprintf(out, 11, "%04u-%02u-%02u",
+	    (unsigned)(tm->tm_year + 1900) % 10000u,
+	    (unsigned)(tm->tm_mon + 1) % 100u, (unsigned)tm->tm_mday % 100u);
 }
 
+/* A real calendar day: mktime must not have moved it. */
 static int
-parse_json(const char *line, struct report_rec *r)
+valid_date(const char *s)
 {
-	const char *brace = strstr(line, JSON_START);
-	struct json_object *o, *v;
+	struct tm tm = { 0 };
+	char back[11];
 
-	if (brace == NULL || (o = json_strict(brace)) == NULL)
-		return -1;
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "action", &v)) {
-		json_object_put(o);
-		return -1;
-	}
-	copy_field(r->action, sizeof(r->action), json_object_get_string(v));
-	if (json_object_object_get_ex(o, "would_action", &v))
-		copy_field(r->would, sizeof(r->would), json_object_get_string(v));
-	if (json_object_object_get_ex(o, "dmarc", &v))
-		copy_field(r->dmarc, sizeof(r->dmarc), json_object_get_string(v));
-	if (json_object_object_get_ex(o, "dmarc_from", &v))
-		copy_field(r->from, sizeof(r->from), json_object_get_string(v));
-	if (json_object_object_get_ex(o, "ts", &v))
-		copy_field(r->date, sizeof(r->date), json_object_get_string(v));
-	json_object_put(o);
-	return 0;
-}
-
-/* key=value pairs as milter/log.c writes them. */
-static int
-parse_kv(const char *line, struct report_rec *r)
-{
-	const char *p = line;
-	int have_action = 0;
-
-	if (strlen(line) >= 10 && isdigit((unsigned char)line[0]) &&
-	    line[4] == '-' && line[7] == '-')
-		copy_field(r->date, sizeof(r->date), line);
-	while (*p != '\0') {
-		char key[32], val[300];
-		size_t k = 0, v = 0;
-
-		while (*p == ' ')
-			p++;
-		while (*p != '\0' && *p != '=' && *p != ' ' && k + 1 <
-		    sizeof(key))
-			key[k++] = *p++;
-		key[k] = '\0';
-		if (*p != '=') {	/* a word of the syslog prefix */
-			while (*p != '\0' && *p != ' ')
-				p++;
-			continue;
-		}
-		p++;
-		if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				if (v + 1 < sizeof(val))
-					val[v++] = *p;
-			}
-			if (*p == '"')
-				p++;
-		} else
-			while (*p != '\0' && *p != ' ') {
-				if (v + 1 < sizeof(val))
-					val[v++] = *p;
-				p++;
-			}
-		val[v] = '\0';
-		if (strcmp(key, "action") == 0) {
-			copy_field(r->action, sizeof(r->action), val);
-			have_action = 1;
-		} else if (strcmp(key, "would_action") == 0)
-			copy_field(r->would, sizeof(r->would), val);
-		else if (strcmp(key, "dmarc") == 0)
-			copy_field(r->dmarc, sizeof(r->dmarc), val);
-		else if (strcmp(key, "dmarc_from") == 0)
-			copy_field(r->from, sizeof(r->from), val);
-	}
-	return have_action ? 0 : -1;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (size_t i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return 0;
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = 12;
+	tm.tm_isdst = -1;
+	if (mktime(&tm) == (time_t)-1)
+		return 0;
+	date_of(&tm, back);
+	return strcmp(back, s) == 0;
 }
 
 int
-report_parse_line(const char *line, struct report_rec *r)
+report_since(const char *when, const struct tm *today, char out[11])
 {
-	memset(r, 0, sizeof(*r));
-	return strstr(line, JSON_START) != NULL ? parse_json(line, r) :
-	    parse_kv(line, r);
+	struct tm tm = *today;
+	long days;
+	char *end;
+
+	if (valid_date(when)) {
+		memcpy(out, when, 11);
+		return 0;
+	}
+	if (strcmp(when, "today") == 0)
+		days = 0;
+	else if (strcmp(when, "yesterday") == 0)
+		days = 1;
+	else {
+		if (!isdigit((unsigned char)when[0]))
+			return -1;
+		days = strtol(when, &end, 10);
+		if (strcmp(end, "d") != 0 || days > SINCE_DAYS_MAX)
+			return -1;
+	}
+	tm.tm_mday -= (int)days;
+	tm.tm_hour = 12;		/* clear of any DST change */
+	tm.tm_isdst = -1;
+	if (mktime(&tm) == (time_t)-1)
+		return -1;
+	date_of(&tm, out);
+	return 0;
 }
 
-static void
-count(struct table *t, const struct report_rec *r)
+void
+report_date_complete(struct report_rec *r, const struct tm *today)
 {
-	static const char *const acts[] = { "accept", "tag", "quarantine",
-	    "reject", "tempfail" };
-	struct row *row;
+	int year = today->tm_year + 1900;
 
-	if (r->from[0] == '\0')
-		return;			/* outbound, or no usable From */
-	if ((row = row_for(t, r->from)) == NULL)
+	if (r->date[0] != '\0' || r->mon == 0)
 		return;
-	row->n[C_MSGS]++;
-	row->n[C_PASS] += strcmp(r->dmarc, "pass") == 0;
-	row->n[C_FAIL] += strcmp(r->dmarc, "fail") == 0;
-	for (size_t i = 0; i < 5; i++)
-		row->n[C_ACCEPT + i] += strcmp(r->action, acts[i]) == 0;
-	row->n[C_W_QUAR] += strcmp(r->would, "quarantine") == 0;
-	row->n[C_W_REJECT] += strcmp(r->would, "reject") == 0;
-	row->n[C_W_TEMP] += strcmp(r->would, "tempfail") == 0;
+	/* A stamp without a year is the latest such day not after today
+	 * (a log of December read in January). */
+	if (r->mon > today->tm_mon + 1 ||
+	    (r->mon == today->tm_mon + 1 && r->mday > today->tm_mday))
+		year--;
+	snprintf(r->date, sizeof(r->date), "%04u-%02u-%02u",
+	    (unsigned)year % 10000u, (unsigned)r->mon % 100u,
+	    (unsigned)r->mday % 100u);
 }
 
 static int
-read_log(FILE *fp, const char *since, struct table *t)
+read_log(FILE *fp, const char *since, const struct tm *today,
+    struct tally *t)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	int rc = 0;
 
-	while ((len = getline(&line, &cap, fp)) != -1) {
+	while (rc == 0 && (len = getline(&line, &cap, fp)) != -1) {
 		struct report_rec r;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (report_parse_line(line, &r) != 0)
 			continue;
-		if (since != NULL && r.date[0] != '\0' &&
-		    strncmp(r.date, since, 10) < 0)
+		report_date_complete(&r, today);
+		if (since[0] != '\0' && r.date[0] != '\0' &&
+		    strcmp(r.date, since) < 0)
 			continue;
-		count(t, &r);
+		rc = tally_add(t, &r);
 	}
 	free(line);
-	return ferror(fp) ? -1 : 0;
+	return ferror(fp) || rc != 0 ? -1 : 0;
+}
+
+static void
+print_table(FILE *out, const char *title, const struct tally_table *t,
+    const char *const *names, size_t ncols)
+{
+	unsigned long sum[TI_N];
+
+	fprintf(out, "%-32s", title);
+	for (size_t c = 0; c < ncols; c++)
+		fprintf(out, " %s", names[c]);
+	fputc('\n', out);
+	for (size_t r = 0; r < t->nrows; r++) {
+		fprintf(out, "%-32s", t->rows[r].key);
+		for (size_t c = 0; c < ncols; c++)
+			fprintf(out, " %*lu", (int)strlen(names[c]),
+			    t->rows[r].n[c]);
+		fputc('\n', out);
+	}
+	tally_sum(t, sum, ncols);
+	fprintf(out, "%-32s", TALLY_TOTAL);
+	for (size_t c = 0; c < ncols; c++)
+		fprintf(out, " %*lu", (int)strlen(names[c]), sum[c]);
+	fputc('\n', out);
+}
+
+/* 0, or 2 after printing the usage. */
+static int
+parse_args(int argc, char **argv, const struct tm *today,
+    struct report_opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		const char *opt = argv[i];
+		if (strcmp(opt, "--") == 0) {
+			i++;
+			break;
+		}
+		if (i + 1 >= argc) {
+			usage();
+			return 2;
+		}
+		if (strcmp(opt, "--since") == 0)
+			o->since_arg = argv[++i];
+		else if (strcmp(opt, "--html") == 0)
+			o->html = argv[++i];
+		else if (strcmp(opt, "-c") == 0)
+			o->config = argv[++i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	if (o->since_arg != NULL &&
+	    report_since(o->since_arg, today, o->since) != 0) {
+		fprintf(stderr, "authfilter report: --since wants YYYY-MM-DD, "
+		    "today, yesterday or Nd (days before today), not \"%s\"\n",
+		    o->since_arg);
+		return 2;
+	}
+	if (i >= argc) {
+		usage();
+		return 2;
+	}
+	o->first_log = i;
+	return 0;
+}
+
+/* The configuration's policy_mode and policy_overrides, for the page:
+ * 0, or 1 after printing what is wrong. */
+static int
+load_config(const char *path, struct config **cfg, struct overrides **ovr)
+{
+	struct config_errors errs = { 0 };
+
+	*cfg = config_load(path, &errs);
+	if (*cfg != NULL && *(*cfg)->policy_overrides != '\0')
+		*ovr = overrides_load((*cfg)->policy_overrides, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "authfilter report: %s\n", errs.msg[i]);
+	config_errors_clear(&errs);
+	if (*cfg == NULL ||
+	    (*(*cfg)->policy_overrides != '\0' && *ovr == NULL))
+		return 1;
+	return 0;
 }
 
 static int
-by_messages(const void *a, const void *b)
+write_html(const struct report_opts *o, const struct tally *t, time_t now)
 {
-	const struct row *x = a, *y = b;
+	struct config *cfg = NULL;
+	struct overrides *ovr = NULL;
+	struct html_context ctx = { o->config, NULL, NULL,
+	    o->since[0] ? o->since : NULL, now };
+	FILE *fp = NULL;
+	int rc = 0, werr;
 
-	if (x->n[C_MSGS] != y->n[C_MSGS])
-		return x->n[C_MSGS] < y->n[C_MSGS] ? 1 : -1;
-	return strcmp(x->domain, y->domain);
+	if (o->config != NULL && load_config(o->config, &cfg, &ovr) != 0)
+		rc = 1;
+	else if ((fp = fopen(o->html, "w")) == NULL) {
+		fprintf(stderr, "authfilter report: %s: cannot write\n",
+		    o->html);
+		rc = 1;
+	}
+	if (fp != NULL) {
+		if (cfg != NULL)
+			ctx.policy_mode = cfg->policy_mode == POLICY_ENFORCE ?
+			    "enforce" : "monitor";
+		ctx.overrides = ovr;
+		werr = html_write(fp, t, &ctx) != 0;
+		if (fclose(fp) != 0 || werr) {
+			fprintf(stderr, "authfilter report: %s: write error\n",
+			    o->html);
+			rc = 1;
+		}
+	}
+	overrides_free(ovr);
+	config_free(cfg);
+	return rc;
 }
 
 int
 report_main(int argc, char **argv, FILE *out)
 {
-	struct table t = { NULL, 0, 0 };
-	const char *since = NULL;
-	int i = 0, rc = 0;
+	struct tally t = { 0 };
+	struct report_opts o;
+	time_t now = time(NULL);
+	struct tm today;
+	int rc = 0;
 
-	if (argc >= 2 && strcmp(argv[0], "--since") == 0) {
-		since = argv[1];
-		if (strlen(since) != 10 || since[4] != '-' || since[7] != '-') {
-			fprintf(stderr, "authfilter report: --since wants "
-			    "YYYY-MM-DD, not \"%s\"\n", since);
-			return 2;
-		}
-		i = 2;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: authfilter report [--since YYYY-MM-DD] "
-		    "LOGFILE...\n");
+	localtime_r(&now, &today);
+	if (parse_args(argc, argv, &today, &o) != 0)
 		return 2;
-	}
-	for (; i < argc; i++) {
+	for (int i = o.first_log; i < argc; i++) {
 		FILE *fp = strcmp(argv[i], "-") == 0 ? stdin :
 		    fopen(argv[i], "r");
 		if (fp == NULL) {
@@ -272,26 +293,21 @@ report_main(int argc, char **argv, FILE *out)
 			rc = 1;
 			continue;
 		}
-		if (read_log(fp, since, &t) != 0) {
-			fprintf(stderr, "authfilter report: %s: read error\n",
-			    argv[i]);
+		if (read_log(fp, o.since, &today, &t) != 0) {
+			fprintf(stderr, "authfilter report: %s: read error "
+			    "(or out of memory)\n", argv[i]);
 			rc = 1;
 		}
 		if (fp != stdin)
 			fclose(fp);
 	}
-	qsort(t.r, t.n, sizeof(t.r[0]), by_messages);
-	fprintf(out, "%-32s", "from_domain");
-	for (size_t c = 0; c < C_N; c++)
-		fprintf(out, " %s", col_names[c]);
+	tally_sort(&t.in);
+	tally_sort(&t.out);
+	print_table(out, "from_domain", &t.in, tally_in_names, TI_N);
 	fputc('\n', out);
-	for (size_t r = 0; r < t.n; r++) {
-		fprintf(out, "%-32s", t.r[r].domain);
-		for (size_t c = 0; c < C_N; c++)
-			fprintf(out, " %*lu", (int)strlen(col_names[c]),
-			    t.r[r].n[c]);
-		fputc('\n', out);
-	}
-	free(t.r);
+	print_table(out, "sign_domain", &t.out, tally_out_names, TO_N);
+	if (o.html != NULL && write_html(&o, &t, now) != 0)
+		rc = 1;
+	tally_free(&t);
 	return rc;
 }

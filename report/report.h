@@ -1,27 +1,27 @@
 /*
  * report.h -- `authfilter report`: what the policy did and would do, per
- * From domain, read back from the log.
+ * From domain and per day, read back from the log.
  */
 #ifndef AUTHFILTER_REPORT_H
 #define AUTHFILTER_REPORT_H
 
 #include <stdio.h>
+#include <time.h>
 
-/* The fields of one per-message log line that the report counts. */
-struct report_rec {
-	char	date[11];	/* YYYY-MM-DD or "" */
-	char	from[256];	/* dmarc_from, "" if none */
-	char	dmarc[16];
-	char	action[16];
-	char	would[16];
-};
+#include "report/logline.h"
 
-/* One log line (without its newline), JSON or key=value, into r: 0, or
- * -1 for a line that is not a per-message line. */
-int	report_parse_line(const char *line, struct report_rec *r);
-
-/* argv without "report": [--since YYYY-MM-DD] LOGFILE...; "-" reads
- * standard input.  Prints the table to out; returns the exit status. */
+/* argv without "report": [-c CONFIG] [--since WHEN] [--html FILE]
+ * LOGFILE...; "-" reads standard input.  Prints the tables to out;
+ * returns the exit status. */
 int	report_main(int argc, char **argv, FILE *out);
+
+/* --since WHEN as a date: YYYY-MM-DD, "today", "yesterday" or "Nd" (the
+ * day N days before today: 1d is yesterday).  0 and the date in
+ * out, or -1. */
+int	report_since(const char *when, const struct tm *today, char out[11]);
+
+/* A record's date when its stamp had no year (mon, mday): the latest
+ * such day not after today; r->date is filled in. */
+void	report_date_complete(struct report_rec *r, const struct tm *today);
 
 #endif

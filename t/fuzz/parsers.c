@@ -23,7 +23,7 @@
  *	keystate	the key store's SELECTOR.state files
  *			(keys/keystore.c)
  *	reportlog	the log lines `authfilter report` reads, JSON and
- *			key=value (report/report.c)
+ *			key=value (report/logline.c)
  *
  *	Whatever a parser accepts is used (values read, results written
  *	back), so a half-initialised result shows up under the sanitizers.
@@ -254,7 +254,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #elif defined(FUZZ_REPORTLOG)
-#include "report/report.h"
+#include "report/logline.h"
 
 /* Line by line, as read_log() hands them over: no newline left. */
 int
@@ -275,6 +275,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		touch(r.dmarc);
 		touch(r.action);
 		touch(r.would);
+		touch(r.spf);
+		touch(r.direction);
+		touch(r.reason);
+		touch(r.sign_domain);
 	}
 	free(s);
 	return 0;

@@ -668,3 +668,51 @@ def milter_ar(port, ip, helo, mailfrom, headers=None, body=b"hi\r\n"):
     if len(ars) != 1:
         return ["NO-AR"]
     return ar_parse(ars[0])[1:]
+
+
+# ---- authfilter's log as syslog writes it ----
+F_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d authfilter\[\d+\]: "
+                      r"info: ")
+
+
+def log_records(d):
+    """The per-message records of daemon d's log (authfilter -f writes
+    "DATE TIME authfilter[PID]: info: RECORD", or the bare JSON object),
+    without that prefix."""
+    return [F_PREFIX.sub("", ln) for ln in d.log_text().splitlines()
+            if "queue_id" in ln]
+
+
+def as_syslog(records, pid, when=None, iso=True, host="mx", tag="authfilter"):
+    """Records as rsyslog writes them to /var/log/mail.log: Debian 12's
+    RFC 3339 stamp ("2026-12-02T13:00:00.000000+00:00 mx authfilter[PID]:
+    RECORD"), or (iso=False) the traditional "Dec  2 13:00:00 mx ...",
+    which is also journalctl's short output."""
+    import datetime
+    when = when or datetime.datetime.now()
+    if iso:
+        head = when.strftime("%Y-%m-%dT%H:%M:%S.000000+00:00")
+    else:
+        head = "%s %2d %s" % (when.strftime("%b"), when.day,
+                              when.strftime("%H:%M:%S"))
+    return ["%s %s %s[%d]: %s" % (head, host, tag, pid, r) for r in records]
+
+
+def fail2ban_regex(tmp, lines, name="f2b.log"):
+    """The HOSTs that Debian's fail2ban-regex finds in lines with the
+    shipped filter, contrib/fail2ban/authfilter.conf, installed beside
+    fail2ban's own common.conf as in /etc/fail2ban/filter.d: one per
+    matching line.  None if fail2ban-regex failed."""
+    fdir = os.path.join(tmp, "filter.d")
+    if not os.path.isdir(fdir):
+        os.mkdir(fdir)
+        shutil.copy("/etc/fail2ban/filter.d/common.conf", fdir)
+        shutil.copy(os.path.join(SRCDIR, "contrib", "fail2ban",
+                                 "authfilter.conf"), fdir)
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write("".join(ln + "\n" for ln in lines))
+    r = subprocess.run(["fail2ban-regex", "-o", "ip", path,
+                        os.path.join(fdir, "authfilter.conf")],
+                       capture_output=True, text=True)
+    return r.stdout.split() if r.returncode == 0 else None

@@ -63,6 +63,12 @@ main(void)
 	fclose(fp);
 	is_str(out, "ovr:6: override for old.example expired on 2020-01-01 "
 	    "(no longer applies)\n", "reported with file and line");
+	is_int((long)overrides_count(o), 4, "four lines");
+	ok(overrides_at(o, 0) != NULL &&
+	    strcmp(overrides_at(o, 0)->domain, "partner.example") == 0 &&
+	    overrides_at(o, 3) != NULL && overrides_at(o, 3)->line == 6 &&
+	    overrides_at(o, 4) == NULL, "listed in file order, expired too");
+	is_int((long)overrides_count(NULL), 0, "no file: no lines");
 	overrides_free(o);
 
 	is_str(first_error("bad..domain reject\n"),
