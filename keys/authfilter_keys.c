@@ -118,7 +118,7 @@ cmd_list(struct ctx *c)
 		const struct key *k = &ks->keys[i];
 		const char *dns = "no-key-file";
 
-		if ((p = public_of(c, k, err, sizeof(err))) != NULL)
+		if ((p = public_of(c->key_dir, k, err, sizeof(err))) != NULL)
 			dns = pub_names[dns_check(d, k, p, NULL, err,
 			    sizeof(err))];
 		free(p);
@@ -145,7 +145,7 @@ cmd_dns(struct ctx *c, int argc, char **argv)
 		usage();
 	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL) {
 		/* said by load_key */
-	} else if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+	} else if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL) {
 		fail("%s", err);
 	} else {
 		rec = keygen_record(k->alg, p);
@@ -186,7 +186,7 @@ cmd_activate(struct ctx *c, int argc, char **argv)
 		fail("%s %s is revoked; make a new key", domain, k->selector);
 		goto out;
 	}
-	if ((p = public_of(c, k, err, sizeof(err))) == NULL ||
+	if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL ||
 	    (d = resolver(c)) == NULL) {
 		if (p == NULL)
 			fail("%s", err);
@@ -296,7 +296,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			continue;
 		checked++;
 		err[0] = '\0';
-		if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+		if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL) {
 			printf("%s %s: %s\n", k->domain, k->selector, err);
 			problems++;
 			continue;
@@ -310,7 +310,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			problems++;
 		}
 		size_t len = 0;
-		char *pem = read_pem(c, k->domain, k->selector, &len);
+		char *pem = read_pem(c->key_dir, k->domain, k->selector, &len);
 		int bits = pem != NULL ? keygen_bits(pem, len) : -1;
 		if (pem != NULL)
 			free_secret(pem);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "keys/keypub.h"
 #include "keys/keystore.h"
 #include "lib/config.h"
 
@@ -20,23 +21,11 @@ struct ctx {
 	uid_t		 owner;
 };
 
-/* What DNS serves for a key's selector, and its name. */
-enum pub { PUB_OK, PUB_MISSING, PUB_DIFFERS, PUB_AMBIGUOUS, PUB_DNS_ERROR };
-extern const char *const pub_names[];
-
 void		 usage(void) __attribute__((noreturn));
 /* Print "authfilter-keys: ..." on stderr; returns 1 (the exit code). */
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 int		 norm_domain(const char *in, char *out, size_t outsz);
-/* The private key file of domain/selector as text; free_secret() it. */
-char		*read_pem(const struct ctx *, const char *domain,
-		    const char *selector, size_t *len);
-void		 free_secret(char *);
-char		*public_of(const struct ctx *, const struct key *, char *err,
-		    size_t errsz);
-enum pub	 dns_check(struct dns *, const struct key *, const char *p,
-		    unsigned *ttl, char *err, size_t errsz);
 void		 tell_daemon(const struct ctx *);
 void		 crash_point(void);
 int		 create_key(struct ctx *, struct keystore *, const char *domain,
