@@ -124,9 +124,12 @@ check_fcrdns(const struct doctor_env *env, const char *ip,
 	if (n == 0) {
 		snprintf(advice, sizeof(advice), "ask the provider of %s to "
 		    "set its PTR record to %s", ip, env->helo);
-		doctor_add(host, "host", check, st == DNS_TEMPFAIL ?
-		    DOC_UNKNOWN : DOC_FAIL, st == DNS_TEMPFAIL ? "" : advice,
-		    "no PTR record for %s", ip);
+		if (st == DNS_TEMPFAIL)
+			doctor_add(host, "host", check, DOC_UNKNOWN, "",
+			    "the PTR lookup for %s failed", ip);
+		else
+			doctor_add(host, "host", check, DOC_FAIL, advice,
+			    "no PTR record for %s", ip);
 		return 0;
 	}
 	for (size_t i = 0; i < n && !confirmed; i++) {
