@@ -7,8 +7,8 @@
  *	Adds these checks (area "dmarc") to dom:
  *
  *	record	    a DMARC record applies: at _dmarc.DOMAIN, else at
- *		    _dmarc.ORGDOMAIN (RFC 7489 6.6.3, as the daemon
- *		    discovers it: milter/dmarc.c), exactly one, usable
+ *		    _dmarc.ORGDOMAIN (RFC 7489 6.6.3), exactly one, usable:
+ *		    dmarc_discover(), the daemon's own discovery
  *	policy	    p=quarantine or p=reject; p=none only monitors, a
  *		    stage to leave once the reports look clean
  *	rua	    aggregate reports are asked for
@@ -29,43 +29,6 @@
 #include "lib/dns.h"
 #include "lib/tagval.h"
 #include "milter/dmarc.h"
-
-enum found { FOUND, NOTHING, SEVERAL, INVALID, TEMP };
-
-/* The DMARC record at _dmarc.<domain> into rec and txt (a copy). */
-static enum found
-fetch(const struct doctor_env *env, const char *domain,
-    struct dmarc_record *rec, char *txt, size_t txtsz, char *err,
-    size_t errsz)
-{
-	char name[300], **t;
-	size_t n, count = 0;
-	enum dmarc_parse last = DMARC_REC_NOT_DMARC;
-	enum dns_status st;
-
-	snprintf(name, sizeof(name), "_dmarc.%s", domain);
-	st = dns_txt(env->dns, name, &t, &n, err, errsz);
-	if (st == DNS_TEMPFAIL)
-		return TEMP;
-	if (st != DNS_OK)
-		return NOTHING;
-	for (size_t i = 0; i < n; i++) {
-		struct dmarc_record r;
-		enum dmarc_parse pr = dmarc_record_parse(t[i], &r);
-		if (pr == DMARC_REC_NOT_DMARC)
-			continue;
-		if (count++ == 0)
-			snprintf(txt, txtsz, "%s", t[i]);
-		last = pr;
-		*rec = r;
-	}
-	dns_txt_free(t);
-	if (count == 0)
-		return NOTHING;
-	if (count > 1)
-		return SEVERAL;
-	return last == DMARC_REC_INVALID ? INVALID : FOUND;
-}
 
 /* One rua URI in another organizational domain: its verification
  * record (RFC 7489 7.1). */
@@ -141,42 +104,32 @@ void
 doctor_dmarc(const struct doctor_env *env, struct doctor_domain *dom)
 {
 	struct dmarc_record rec;
-	char org[256], txt[1024] = "", err[300] = "",
+	char org[256], where[256], txt[1024] = "", why[300] = "",
 	    advice[DOCTOR_ADVICE_MAX];
-	const char *where = dom->from;
 	struct doctor_checks *c = &dom->checks;
-	enum found f;
+	enum dmarc_found f;
 
-	f = fetch(env, dom->from, &rec, txt, sizeof(txt), err, sizeof(err));
+	f = dmarc_discover(env->dmarc, dom->from, &rec, txt, sizeof(txt),
+	    where, sizeof(where), why, sizeof(why));
 	dmarc_org_domain(env->dmarc, dom->from, org, sizeof(org));
-	if (f == NOTHING && strcmp(org, dom->from) != 0) {
-		where = org;
-		f = fetch(env, org, &rec, txt, sizeof(txt), err, sizeof(err));
-	}
 	snprintf(advice, sizeof(advice), "publish _dmarc.%s TXT \"v=DMARC1; "
 	    "p=none; rua=mailto:dmarc@%s\", then raise p as reports allow",
 	    org, org);
 	switch (f) {
-	case TEMP:
-		doctor_add(c, "dmarc", "record", DOC_UNKNOWN, "", "%s", err);
+	case DMARC_TEMP:
+		doctor_add(c, "dmarc", "record", DOC_UNKNOWN, "", "%s", why);
 		return;
-	case NOTHING:
+	case DMARC_NOTHING:
 		doctor_add(c, "dmarc", "record", DOC_FAIL, advice, "no DMARC "
 		    "record at _dmarc.%s%s%s", dom->from, strcmp(org,
 		    dom->from) != 0 ? " or _dmarc." : "", strcmp(org,
 		    dom->from) != 0 ? org : "");
 		return;
-	case SEVERAL:
-		doctor_add(c, "dmarc", "record", DOC_FAIL, "keep one record: "
-		    "receivers ignore them all", "several DMARC records at "
-		    "_dmarc.%s", where);
+	case DMARC_STOP_NONE:
+		doctor_add(c, "dmarc", "record", DOC_FAIL, "keep one usable "
+		    "record: receivers ignore these", "%s", why);
 		return;
-	case INVALID:
-		doctor_add(c, "dmarc", "record", DOC_FAIL, "fix the record: "
-		    "receivers ignore it", "unusable record at _dmarc.%s: %s",
-		    where, txt);
-		return;
-	case FOUND:
+	case DMARC_FOUND:
 		break;
 	}
 	dom->dmarc_found = 1;
