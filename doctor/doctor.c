@@ -52,6 +52,16 @@ doctor_status_name(enum doctor_status s)
 	return status_names[s];
 }
 
+/* What DNS served reaches the terminal and the JSON: no control bytes,
+ * and no bytes that would make the JSON invalid UTF-8. */
+static void
+printable(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			*p = '?';
+}
+
 void
 doctor_add(struct doctor_checks *c, const char *area, const char *check,
     enum doctor_status st, const char *advice, const char *fmt, ...)
@@ -70,6 +80,8 @@ doctor_add(struct doctor_checks *c, const char *area, const char *check,
 	va_start(ap, fmt);
 	vsnprintf(k->detail, sizeof(k->detail), fmt, ap);
 	va_end(ap);
+	printable(k->detail);
+	printable(k->advice);
 }
 
 void
@@ -80,8 +92,8 @@ doctor_checks_free(struct doctor_checks *c)
 	c->n = 0;
 }
 
-enum doctor_status
-doctor_worst(const struct doctor_checks *c)
+static enum doctor_status
+worst(const struct doctor_checks *c)
 {
 	enum doctor_status w = DOC_OK;
 
@@ -237,10 +249,10 @@ run(struct doctor_env *env, int argc, char **argv, int json)
 	r.ndom = ds.n;
 	r.host = &host;
 	r.req = req;
-	r.status = doctor_worst(&host);
+	r.status = worst(&host);
 	for (size_t i = 0; i < ds.n; i++)
-		if (doctor_worst(&ds.d[i].checks) > r.status)
-			r.status = doctor_worst(&ds.d[i].checks);
+		if (worst(&ds.d[i].checks) > r.status)
+			r.status = worst(&ds.d[i].checks);
 	r.exit_code = rc = exit_codes[r.status];
 	if (json)
 		doctor_print_json(&r, stdout);

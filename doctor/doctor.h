@@ -66,7 +66,6 @@ void	doctor_add(struct doctor_checks *, const char *area,
 	    const char *check, enum doctor_status, const char *advice,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void	doctor_checks_free(struct doctor_checks *);
-enum doctor_status doctor_worst(const struct doctor_checks *);
 const char *doctor_status_name(enum doctor_status);
 
 /* doctor_spf.c, doctor_dkim.c, doctor_dmarc.c: one domain's checks. */

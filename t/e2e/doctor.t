@@ -68,6 +68,9 @@ records += plain("dmarc-ext.example", dmarc="v=DMARC1; p=reject; "
                  "rua=mailto:d@reports.example")
 records += plain("dmarc-extok.example", dmarc="v=DMARC1; p=quarantine; "
                  "rua=mailto:d@reports.example!10m")
+# An escape sequence and a byte that is not UTF-8 in a DMARC record.
+records += plain("hostile.example", dmarc="v=DMARC1; p=reject; "
+                 "rua=mailto:d@%s\\027[31m\\128")
 # unbound answers the documentation prefixes' reverse zones itself
 # (RFC 6303) unless told otherwise.
 h.start_dns(records, extra=['local-zone: "2.0.192.in-addr.arpa." static'],
@@ -105,9 +108,10 @@ for d in ("good.example", "nokey.example", "differs.example"):
 
 
 def doctor(cfg, *args, env=None):
+    # Bytes that are not UTF-8 become U+FFFD, for the tests to see.
     r = subprocess.run([AUTHFILTER, "doctor", "-c", cfg] + list(args),
-                       capture_output=True, text=True, timeout=120,
-                       env=env or h.san_env())
+                       capture_output=True, encoding="utf-8",
+                       errors="replace", timeout=120, env=env or h.san_env())
     return r.returncode, r.stdout, r.stderr
 
 
@@ -257,6 +261,13 @@ rc, doc, out = run_both(conf, "dmarc-extok.example")
 expect(doc, "dmarc-extok.example", "dmarc", "rua-verify", "ok", "reports.example",
        "external rua with its verification record (size limit after !)")
 t.is_(rc, 0, "external rua verified: exit 0")
+
+rc, doc, out = run_both(conf, "hostile.example")
+t.ok(doc is not None and "\x1b" not in out and "\ufffd" not in out and
+     "hostile.example?[31m?" in check(doc, "hostile.example", "dmarc",
+                                      "record").get("detail", ""),
+     "bytes from DNS: control and non-ASCII bytes shown as ?, JSON valid",
+     out)
 
 # ---- the sending host ----
 for ip, helo, area_check, status, has, what in (
