@@ -41,8 +41,11 @@
 #define RR_A		1
 #define RR_MX		15
 #define RR_AAAA		28
-/* Includes and redirects followed: past 10 terms the count is over
- * anyway; this bounds a loop of includes. */
+/* RFC 7208 4.6.4: at most 10 DNS-querying terms, 2 void lookups. */
+#define SPF_TERMS_MAX	10
+#define SPF_VOIDS_MAX	2
+/* Includes and redirects are followed until the count passes the
+ * limit, and at most this deep: a loop of includes ends. */
 #define WALK_DEPTH	11
 
 struct walk {
@@ -86,18 +89,19 @@ note_void(struct walk *w, const char *name)
 }
 
 /* A lookup of name for a term: counted as void when nothing answers
- * (for "a", neither A nor AAAA). */
+ * (with type2, neither type: "a" asks for A or AAAA, as the client's
+ * family may be either). */
 static void
 lookup(const struct doctor_env *env, struct walk *w, const char *name,
-    int type)
+    int type, int type2)
 {
 	int v;
 
 	if (strchr(name, '%') != NULL)
 		return;			/* a macro: known only per message */
 	v = doctor_void(env->dns, name, type);
-	if (v == 1 && type == RR_A)
-		v = doctor_void(env->dns, name, RR_AAAA);
+	if (v == 1 && type2 != 0)
+		v = doctor_void(env->dns, name, type2);
 	if (v < 0)
 		w->failed = 1;
 	else if (v == 1)
@@ -151,17 +155,17 @@ walk_record(const struct doctor_env *env, struct walk *w, const char *domain,
 		} else if (n == 1 && (*t == 'a' || *t == 'A')) {
 			w->terms++;
 			term_domain(arg, domain, target, sizeof(target));
-			lookup(env, w, target, RR_A);
+			lookup(env, w, target, RR_A, RR_AAAA);
 		} else if (n == 2 && strncasecmp(t, "mx", 2) == 0) {
 			w->terms++;
 			term_domain(arg, domain, target, sizeof(target));
-			lookup(env, w, target, RR_MX);
+			lookup(env, w, target, RR_MX, 0);
 		} else if (n == 3 && strncasecmp(t, "ptr", 3) == 0)
 			w->terms++;
 		else if (n == 6 && strncasecmp(t, "exists", 6) == 0) {
 			w->terms++;
 			term_domain(arg, domain, target, sizeof(target));
-			lookup(env, w, target, RR_A);
+			lookup(env, w, target, RR_A, 0);
 		}
 	}
 	/* RFC 7208 6.1: redirect counts, and applies, only without "all". */
@@ -180,7 +184,7 @@ walk_domain(const struct doctor_env *env, struct walk *w, const char *domain,
 	char err[300], *rec;
 	int n;
 
-	if (depth > WALK_DEPTH)
+	if (depth > WALK_DEPTH || w->terms > SPF_TERMS_MAX)
 		return;
 	if ((n = fetch(env->dns, domain, &rec, err, sizeof(err))) < 0) {
 		w->failed = 1;
@@ -230,8 +234,8 @@ check_all(struct doctor_domain *dom, const char *rec)
 		doctor_add(c, "spf", "all", DOC_OK, "", "%call", q);
 	else if (q == '+' || q == '?')
 		doctor_add(c, "spf", "all", DOC_FAIL, "end the record with "
-		    "-all (or ~all while testing): anyone may send as this "
-		    "domain now", "%call: every address %s", q, q == '+' ?
+		    "-all (or ~all while testing): now mail from any address "
+		    "gets past SPF", "%call: every address %s", q, q == '+' ?
 		    "passes" : "is neutral");
 	else if (strcasestr(rec, "redirect=") != NULL)
 		doctor_add(c, "spf", "all", DOC_OK, "", "none (the redirect's "
@@ -261,19 +265,18 @@ check_limits(const struct doctor_env *env, struct doctor_domain *dom,
 		    "receivers treat it as permerror", "%s", w.bad);
 	else
 		doctor_add(c, "spf", "syntax", DOC_OK, "", "valid (RFC 7208)");
-	/* RFC 7208 4.6.4: at most 10 DNS-querying terms, 2 void lookups. */
 	if (w.failed)
 		doctor_add(c, "spf", "dns-terms", DOC_UNKNOWN, "", "a lookup "
 		    "failed: %u DNS-querying terms counted so far", w.terms);
-	else if (w.terms > 10)
+	else if (w.terms > SPF_TERMS_MAX)
 		doctor_add(c, "spf", "dns-terms", DOC_FAIL, "use ip4:/ip6: "
 		    "instead of a, mx and includes, or fewer includes: "
-		    "receivers stop at 10 (permerror)", "%u DNS-querying terms "
-		    "through includes (limit 10)", w.terms);
+		    "receivers stop at 10 (permerror)", "at least %u DNS-querying "
+		    "terms through includes (limit 10)", w.terms);
 	else
 		doctor_add(c, "spf", "dns-terms", DOC_OK, "", "%u of 10 "
 		    "DNS-querying terms", w.terms);
-	if (w.voids > 2)
+	if (w.voids > SPF_VOIDS_MAX)
 		doctor_add(c, "spf", "void-lookups", DOC_FAIL, "remove the "
 		    "terms that name domains without records: receivers stop "
 		    "at 2 (permerror)", "%u lookups answer nothing (limit 2): "

@@ -60,6 +60,8 @@ records += plain("spf-none.example", spf=None)
 records += plain("spf-all.example", spf="v=spf1 ip4:192.0.2.0/24 +all")
 records += plain("spf-void.example", spf="v=spf1 ip4:192.0.2.0/24 "
                  "a:v1.spf-void.example a:v2.spf-void.example mx:v3.spf-void.example -all")
+records += plain("spf-loop.example", spf="v=spf1 ip4:192.0.2.0/24 "
+                 "include:spf-loop.example include:spf-loop.example -all")
 records += plain("spf-noauth.example", spf="v=spf1 ip4:198.51.100.0/24 -all")
 records += plain("dmarc-none.example", dmarc=None)
 records += plain("dmarc-pnone.example", dmarc="v=DMARC1; p=none; rua=mailto:d@%s")
@@ -224,6 +226,9 @@ expect(doc, "spf-all.example", "spf", "all", "fail", "+all", "+all")
 rc, doc, out = run_both(conf, "spf-terms.example")
 expect(doc, "spf-terms.example", "spf", "dns-terms", "fail",
        "11 DNS-querying terms", "11 DNS terms through an include")
+rc, doc, out = run_both(conf, "spf-loop.example")
+expect(doc, "spf-loop.example", "spf", "dns-terms", "fail", "at least",
+       "a record that includes itself: the walk ends past 10 terms")
 rc, doc, out = run_both(conf, "spf-void.example")
 expect(doc, "spf-void.example", "spf", "void-lookups", "fail",
        "3 lookups answer nothing", "3 void lookups")
