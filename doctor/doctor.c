@@ -202,6 +202,8 @@ open_env(struct doctor_env *env, struct keystore **ks, struct signtable **st)
 	}
 	/* Metadata only: a broken store is a finding, not an end. */
 	*ks = keystore_load(cfg->key_dir, 0, geteuid(), &errs);
+	for (size_t i = 0; *ks == NULL && i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
 	config_errors_clear(&errs);
 	env->ks = *ks;
 	if (*cfg->signing_table != '\0' &&
