@@ -21,6 +21,7 @@
  */
 #include "buildconf.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,20 @@ doctor_host_identity(struct doctor_env *env, struct doctor_checks *host)
 		    "or AAAA record: outbound addresses unknown", name);
 }
 
+/* 1 when two addresses are one, however written (2001:DB8:0::1 is
+ * 2001:db8::1). */
+static int
+same_address(const char *a, const char *b)
+{
+	unsigned char ba[16], bb[16];
+	int fa = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+	int fb = strchr(b, ':') != NULL ? AF_INET6 : AF_INET;
+
+	return fa == fb && inet_pton(fa, a, ba) == 1 &&
+	    inet_pton(fb, b, bb) == 1 &&
+	    memcmp(ba, bb, fa == AF_INET6 ? 16 : 4) == 0;
+}
+
 /* 1 when name's A/AAAA records include ip; -1 when the lookup failed. */
 static int
 resolves_to(struct dns *d, const char *name, const char *ip)
@@ -105,7 +120,7 @@ resolves_to(struct dns *d, const char *name, const char *ip)
 	if (n == 0 && st == DNS_TEMPFAIL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(addr[i], ip) == 0)
+		if (same_address(addr[i], ip))
 			return 1;
 	return 0;
 }

@@ -40,6 +40,8 @@ records = [
     "other.good.example. 300 IN A 192.0.2.200",
     "25.2.0.192.in-addr.arpa. 300 IN PTR mail.good.example.",
     "27.2.0.192.in-addr.arpa. 300 IN PTR ghost.good.example.",
+    # IPv6: 2001:db8::25 <-> mail6.good.example.
+    "mail6.good.example. 300 IN AAAA 2001:db8::25",
     # 11 DNS-querying terms: 4 here, the include, 6 in the included record.
     txt_record("spf-terms.example", "v=spf1 ip4:192.0.2.0/24 a:h1.spf-terms.example "
                "a:h2.spf-terms.example a:h3.spf-terms.example a:h4.spf-terms.example "
@@ -75,7 +77,9 @@ records += plain("hostile.example", dmarc="v=DMARC1; p=reject; "
                  "rua=mailto:d@%s\\027[31m\\128")
 # unbound answers the documentation prefixes' reverse zones itself
 # (RFC 6303) unless told otherwise.
-h.start_dns(records, extra=['local-zone: "2.0.192.in-addr.arpa." static'],
+h.start_dns(records, extra=['local-zone: "2.0.192.in-addr.arpa." static',
+                           'local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." static',
+                           'local-data-ptr: "2001:db8::25 mail6.good.example"'],
             control=True)
 
 table = os.path.join(h.tmp, "signing_table")
@@ -292,6 +296,14 @@ for ip, helo, area_check, status, has, what in (
               r["requirement"])["status"] == ("fail" if "fcrdns" in area_check
                                               else "pass"),
          "%s: the FCrDNS requirement line agrees" % what, doc["requirements"])
+
+# IPv6, the address written otherwise than DNS gives it back.
+cfg = h.write_conf(dict(base, doctor_outbound_ips="2001:DB8:0::25",
+                        doctor_helo_name="mail6.good.example"), "host6.conf")
+rc, doc, out = run_both(cfg, "good.example")
+expect(doc, "host", "host", "fcrdns 2001:DB8:0::25", "ok", "mail6.good.example",
+       "IPv6 outbound address")
+expect(doc, "host", "host", "helo", "ok", "", "IPv6 outbound address")
 
 # Empty settings: the addresses and HELO name of Postfix's myhostname,
 # from `postconf -h myhostname` (a stand-in first in PATH).
