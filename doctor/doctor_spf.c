@@ -293,7 +293,7 @@ static void
 check_authorises(const struct doctor_env *env, struct doctor_domain *dom)
 {
 	char sender[300], ok[DOCTOR_DETAIL_MAX] = "", bad[DOCTOR_DETAIL_MAX] =
-	    "", add[DOCTOR_ADVICE_MAX] = "", advice[DOCTOR_ADVICE_MAX];
+	    "", add[DOCTOR_MAX_IPS * 50] = "", advice[DOCTOR_ADVICE_MAX];
 	size_t nbad = 0, ntemp = 0, o;
 	struct spf_verdict v;
 
