@@ -123,7 +123,7 @@ cmd_list(struct ctx *c)
 		const struct key *k = &ks->keys[i];
 		const char *dns = "no-key-file";
 
-		if ((p = public_of(c, k, err, sizeof(err))) != NULL)
+		if ((p = public_of(c->key_dir, k, err, sizeof(err))) != NULL)
 			dns = pub_names[dns_check(d, k, p, NULL, err,
 			    sizeof(err))];
 		free(p);
@@ -150,7 +150,7 @@ cmd_dns(struct ctx *c, int argc, char **argv)
 		usage();
 	if ((k = load_key(c, argv[0], argv[1], &ks)) == NULL) {
 		/* said by load_key */
-	} else if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+	} else if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL) {
 		fail("%s", err);
 	} else {
 		rec = keygen_record(k->alg, p);
@@ -276,7 +276,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			continue;
 		checked++;
 		err[0] = '\0';
-		if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+		if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL) {
 			printf("%s %s: %s\n", k->domain, k->selector, err);
 			problems++;
 			continue;
@@ -290,7 +290,7 @@ cmd_check(struct ctx *c, int argc, char **argv)
 			problems++;
 		}
 		size_t len = 0;
-		char *pem = read_pem(c, k->domain, k->selector, &len);
+		char *pem = read_pem(c->key_dir, k->domain, k->selector, &len);
 		int bits = pem != NULL ? keygen_bits(pem, len) : -1;
 		if (pem != NULL)
 			free_secret(pem);

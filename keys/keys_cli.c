@@ -3,12 +3,12 @@
  *	keys_cli -- what the commands of authfilter-keys share
  * DESCRIPTION
  *	Usage and error output, domain names as given on the command line,
- *	a key's public half and what DNS serves for it, activating a key
- *	when DNS serves it, creating and loading keys, the resolver,
- *	telling a running daemon to reload, and the crash points of the
- *	crash tests (AF_KEYS_CRASH_AFTER).  Used by authfilter_keys.c (new,
- *	list, dns, activate, check), keys_rotate_cmd.c (rotate, retire,
- *	revoke, remove), keys_import.c (import) and keys_opendkim.c
+ *	a key's public half and what DNS serves for it (keypub.c),
+ *	activating a key when DNS serves it, creating and loading keys, the
+ *	resolver, telling a running daemon to reload, and the crash points
+ *	of the crash tests (AF_KEYS_CRASH_AFTER).  Used by authfilter_keys.c
+ *	(new, list, dns, activate, check), keys_rotate_cmd.c (rotate,
+ *	retire, revoke, remove), keys_import.c (import) and keys_opendkim.c
  *	(import-opendkim); none uses another's commands, except that
  *	import-opendkim imports each key with import_key().  See
  *	authfilter-keys(8).
@@ -34,6 +34,7 @@
 
 #include "keys/keygen.h"
 #include "keys/keys_cli.h"
+#include "keys/keypub.h"
 #include "keys/keystore.h"
 #include "keys/rotate.h"
 #include "lib/dns.h"
@@ -78,102 +79,10 @@ fail(const char *fmt, ...)
 	return 1;
 }
 
-void
-free_secret(char *s)
-{
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
 int
 norm_domain(const char *in, char *out, size_t outsz)
 {
 	return domain_normalise(in, strlen(in), out, outsz);
-}
-
-/* The private key file of domain/selector, as text (caller frees). */
-char *
-read_pem(const struct ctx *c, const char *domain, const char *selector,
-    size_t *len)
-{
-	char path[4096];
-	FILE *fp;
-	char *buf;
-
-	snprintf(path, sizeof(path), "%s/%s/%s.pem", c->key_dir, domain,
-	    selector);
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	buf = calloc(1, 65537);
-	if (buf != NULL)
-		*len = fread(buf, 1, 65536, fp);
-	fclose(fp);
-	return buf;
-}
-
-char *
-public_of(const struct ctx *c, const struct key *k, char *err, size_t errsz)
-{
-	size_t len = 0;
-	char *pem = read_pem(c, k->domain, k->selector, &len), *p;
-
-	if (pem == NULL) {
-		snprintf(err, errsz, "%s/%s/%s.pem: %s", c->key_dir, k->domain,
-		    k->selector, strerror(errno));
-		return NULL;
-	}
-	p = keygen_public_b64(pem, len, err, errsz);
-	free_secret(pem);
-	return p;
-}
-
-
-const char *const pub_names[] = { "published", "missing", "differs",
-    "ambiguous", "dns-error" };
-
-/* What DNS serves for k compared with its public key p. */
-enum pub
-dns_check(struct dns *d, const struct key *k, const char *p, unsigned *ttl,
-    char *err, size_t errsz)
-{
-	char name[KEY_SELECTOR_MAX + KEY_DOMAIN_MAX + 16], **txt;
-	size_t n, dkim = 0, match = 0;
-	enum dns_status st;
-	unsigned t;
-
-	snprintf(name, sizeof(name), "%s._domainkey.%s", k->selector,
-	    k->domain);
-	st = dns_txt_ttl(d, name, &txt, &n, ttl != NULL ? ttl : &t, err,
-	    errsz);
-	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
-		return PUB_MISSING;
-	if (st != DNS_OK)
-		return PUB_DNS_ERROR;
-	for (size_t i = 0; i < n; i++) {
-		if (strstr(txt[i], "p=") == NULL)
-			continue;
-		dkim++;
-		match += keygen_record_matches(txt[i], k->alg, p);
-	}
-	dns_txt_free(txt);
-	if (dkim > 1) {
-		snprintf(err, errsz, "%s: %zu key records; verifiers may pick "
-		    "any of them", name, dkim);
-		return PUB_AMBIGUOUS;
-	}
-	if (dkim == 0)
-		return PUB_MISSING;
-	if (match == 1 && ttl != NULL) {
-		/* Resolvers that looked before the record existed keep "no
-		 * such record" for the zone's negative TTL (RFC 2308), not
-		 * the record's: wait for the longer of the two. */
-		unsigned neg;
-		char nerr[300];
-		if (dns_negative_ttl(d, name, &neg, nerr, sizeof(nerr)) ==
-		    DNS_OK && neg > *ttl)
-			*ttl = neg;
-	}
-	return match == 1 ? PUB_OK : PUB_DIFFERS;
 }
 
 enum act
@@ -188,7 +97,7 @@ activate_key(struct ctx *c, struct dns *d, struct key *k, int force,
 		    k->domain, k->selector);
 		return ACT_ERROR;
 	}
-	if ((p = public_of(c, k, err, errsz)) == NULL)
+	if ((p = public_of(c->key_dir, k, err, errsz)) == NULL)
 		return ACT_ERROR;
 	st = dns_check(d, k, p, NULL, derr, sizeof(derr));
 	free(p);

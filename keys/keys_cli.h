@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "keys/keypub.h"
 #include "keys/keystore.h"
 #include "lib/config.h"
 
@@ -21,10 +22,6 @@ struct ctx {
 	uid_t		 owner;
 };
 
-/* What DNS serves for a key's selector, and its name. */
-enum pub { PUB_OK, PUB_MISSING, PUB_DIFFERS, PUB_AMBIGUOUS, PUB_DNS_ERROR };
-extern const char *const pub_names[];
-
 void		 usage(void) __attribute__((noreturn));
 /* Print "authfilter-keys: ..." on stderr; returns 1 (the exit code). */
 int		 fail(const char *fmt, ...)
@@ -33,14 +30,6 @@ int		 fail(const char *fmt, ...)
 void		 vsay(const char *kind, const char *fmt, va_list ap)
 		    __attribute__((format(printf, 2, 0)));
 int		 norm_domain(const char *in, char *out, size_t outsz);
-/* The private key file of domain/selector as text; free_secret() it. */
-char		*read_pem(const struct ctx *, const char *domain,
-		    const char *selector, size_t *len);
-void		 free_secret(char *);
-char		*public_of(const struct ctx *, const struct key *, char *err,
-		    size_t errsz);
-enum pub	 dns_check(struct dns *, const struct key *, const char *p,
-		    unsigned *ttl, char *err, size_t errsz);
 /* Pending (or retiring) key k made active when DNS serves its record,
  * or regardless with force (logged): what "activate" and "import
  * --activate" share.  ACT_NOT_SERVED and ACT_ERROR fill err. */

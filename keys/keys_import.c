@@ -80,7 +80,7 @@ read_key_file(const char *file, size_t *len, time_t *mtime, int *loose,
 static char *
 zone_line_of(const struct ctx *c, const struct key *k)
 {
-	char err[512], *p = public_of(c, k, err, sizeof(err)), *rec, *line;
+	char err[512], *p = public_of(c->key_dir, k, err, sizeof(err)), *rec, *line;
 
 	if (p == NULL)
 		return NULL;
@@ -96,7 +96,7 @@ zone_line_of(const struct ctx *c, const struct key *k)
 static int
 same_key(const struct ctx *c, const struct key *k, const char *pem)
 {
-	char err[512], *a = public_of(c, k, err, sizeof(err)),
+	char err[512], *a = public_of(c->key_dir, k, err, sizeof(err)),
 	    *b = keygen_public_b64(pem, strlen(pem), err, sizeof(err));
 	int same = a != NULL && b != NULL && strcmp(a, b) == 0;
 

@@ -120,7 +120,7 @@ rotate_one(struct ctx *c, struct keystore *ks, struct dns *d,
 		    strcmp(k->domain, domain) != 0)
 			continue;
 		err[0] = '\0';
-		if ((p = public_of(c, k, err, sizeof(err))) == NULL) {
+		if ((p = public_of(c->key_dir, k, err, sizeof(err))) == NULL) {
 			fail("%s", err);
 			rc = -1;
 			goto out;
@@ -176,7 +176,7 @@ rotate_one(struct ctx *c, struct keystore *ks, struct dns *d,
 			*waiting = 1;
 			break;
 		case ROT_WAIT_DNS:
-			if ((p = public_of(c, k, err, sizeof(err))) != NULL) {
+			if ((p = public_of(c->key_dir, k, err, sizeof(err))) != NULL) {
 				rec = keygen_record(k->alg, p);
 				line = keygen_zone_line(k->domain, k->selector,
 				    rec);

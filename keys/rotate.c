@@ -14,7 +14,7 @@
  *	-  A pending key whose record DNS serves: the first time, note when
  *	   (ROT_SEEN); once that was at least the TTL given ago (the
  *	   longer of the record's and its zone's negative TTL, RFC 2308:
- *	   keys_cli.c's dns_check()), every resolver that cached "no
+ *	   keypub.c's dns_check()), every resolver that cached "no
  *	   record" has forgotten it: activate it
  *	   and retire the active key.  Not served (or no longer): wait.
  *	-  No pending key, and no active key or one older than `every` (or

@@ -63,7 +63,7 @@ printable(const char *s, char *out, size_t outsz)
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_ENUM, K_USER, K_MODE, K_COUNT, K_SIZE,
-	K_DURATION, K_LISTEN
+	K_DURATION, K_LISTEN, K_ADDRLIST, K_HOSTNAME_OR_EMPTY
 };
 
 struct setting {
@@ -182,6 +182,12 @@ static const struct setting settings[] = {
 	    NULL },
 	/* Prometheus metrics and `authfilter status`; off by default. */
 	{ "metrics_listen", "", K_LISTEN, F(metrics_listen), 0, 0, NULL },
+	/* authfilter doctor: the addresses this host sends from, and the
+	 * name it says in HELO; empty: those of Postfix's myhostname. */
+	{ "doctor_outbound_ips", "", K_ADDRLIST, F(doctor_outbound_ips), 0, 0,
+	    NULL },
+	{ "doctor_helo_name", "", K_HOSTNAME_OR_EMPTY, F(doctor_helo_name), 0,
+	    0, NULL },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -399,6 +405,37 @@ free_words(char **list, size_t n)
 	free(list);
 }
 
+/* Every word an IPv4 or IPv6 address: 0, or -1 with err. */
+static int
+check_addresses(char **w, size_t n, char *err, size_t errsz)
+{
+	unsigned char buf[16];
+
+	for (size_t i = 0; i < n; i++)
+		if (inet_pton(AF_INET, w[i], buf) != 1 &&
+		    inet_pton(AF_INET6, w[i], buf) != 1) {
+			snprintf(err, errsz, "\"%.100s\" is not an IPv4 or IPv6 "
+			    "address", w[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/* A host name (RFC 1123 2.1: letters, digits, hyphens, dots), or "". */
+static int
+check_hostname(const char *v, char *err, size_t errsz)
+{
+	size_t len = strlen(v);
+
+	if (len > 253 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != len ||
+	    v[0] == '.' || v[0] == '-' || strstr(v, "..") != NULL) {
+		snprintf(err, errsz, "\"%.100s\" is not a host name", v);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 set_string(char **field, const char *v, char *err, size_t errsz)
 {
@@ -468,6 +505,21 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 		wl->w = split_words(v, &wl->n);
 		return 0;
 	}
+	case K_ADDRLIST: {
+		struct wordlist *wl = field, nw;
+		nw.w = split_words(v, &nw.n);
+		if (check_addresses(nw.w, nw.n, err, errsz) != 0) {
+			free_words(nw.w, nw.n);
+			return -1;
+		}
+		free_words(wl->w, wl->n);
+		*wl = nw;
+		return 0;
+	}
+	case K_HOSTNAME_OR_EMPTY:
+		if (check_hostname(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
 	case K_ENUM:
 		for (size_t i = 0; s->choices[i] != NULL; i++)
 			if (strcmp(v, s->choices[i]) == 0) {
@@ -731,6 +783,8 @@ config_free(struct config *cfg)
 	free_words(cfg->sign_headers.w, cfg->sign_headers.n);
 	free_words(cfg->exempt_recipients.w, cfg->exempt_recipients.n);
 	netlist_free(cfg->unchecked_clients);
+	free_words(cfg->doctor_outbound_ips.w, cfg->doctor_outbound_ips.n);
+	free(cfg->doctor_helo_name);
 	free_words(cfg->oversign_headers.w, cfg->oversign_headers.n);
 	free_words(cfg->allow_from_domains.w, cfg->allow_from_domains.n);
 	netlist_free(cfg->trusted_networks);

@@ -76,6 +76,8 @@ struct config {
 	struct wordlist	 oversign_headers;	/* and once more */
 	struct wordlist	 exempt_recipients;	/* never refused for them */
 	struct netlist	*unchecked_clients;	/* inbound, not checked */
+	struct wordlist	 doctor_outbound_ips;	/* "" = myhostname's */
+	char		*doctor_helo_name;	/* "" = myhostname */
 	char		**raw;		/* value as written, NULL = default */
 	unsigned	*line;		/* where it was written, 0 = default */
 };

@@ -126,48 +126,77 @@ dmarc_aligned(const struct dmarc_lib *lib, const char *a, const char *b,
 	return strcmp(oa, ob) == 0;
 }
 
-enum found { FOUND, NOTHING, STOP_NONE, TEMP };
-
-/* The DMARC record at _dmarc.<domain>. */
-static enum found
+/* The DMARC record at _dmarc.<domain>, and its text into txt (txtsz
+ * 0: not wanted). */
+static enum dmarc_found
 fetch(struct dmarc_lib *lib, const char *domain, struct dmarc_record *rec,
-    char *why, size_t whysz)
+    char *txt, size_t txtsz, char *why, size_t whysz)
 {
-	char name[300], err[300], **txt;
+	char name[300], err[300], **t;
 	size_t n, count = 0;
 	enum dmarc_parse last = DMARC_REC_NOT_DMARC;
 	enum dns_status st;
 
 	snprintf(name, sizeof(name), "_dmarc.%s", domain);
-	st = dns_txt(lib->dns, name, &txt, &n, err, sizeof(err));
+	st = dns_txt(lib->dns, name, &t, &n, err, sizeof(err));
 	if (st == DNS_TEMPFAIL) {
 		snprintf(why, whysz, "DNS: %.150s", err);
-		return TEMP;
+		return DMARC_TEMP;
 	}
 	if (st != DNS_OK)
-		return NOTHING;
+		return DMARC_NOTHING;
 	for (size_t i = 0; i < n; i++) {
 		struct dmarc_record r;
-		enum dmarc_parse pr = dmarc_record_parse(txt[i], &r);
+		enum dmarc_parse pr = dmarc_record_parse(t[i], &r);
 		if (pr == DMARC_REC_NOT_DMARC)
 			continue;
-		count++;
+		if (count++ == 0 && txtsz > 0)
+			snprintf(txt, txtsz, "%s", t[i]);
 		last = pr;
 		*rec = r;
 	}
-	dns_txt_free(txt);
+	dns_txt_free(t);
 	if (count == 0)
-		return NOTHING;
+		return DMARC_NOTHING;
 	if (count > 1) {
 		snprintf(why, whysz, "%zu DMARC records at %.150s", count,
 		    name);
-		return STOP_NONE;
+		return DMARC_STOP_NONE;
 	}
 	if (last == DMARC_REC_INVALID) {
 		snprintf(why, whysz, "unusable DMARC record at %.150s", name);
-		return STOP_NONE;
+		return DMARC_STOP_NONE;
 	}
-	return FOUND;
+	return DMARC_FOUND;
+}
+
+enum dmarc_found
+dmarc_discover(struct dmarc_lib *lib, const char *from,
+    struct dmarc_record *rec, char *txt, size_t txtsz, char *policy_domain,
+    size_t pdsz, char *why, size_t whysz)
+{
+	char org[256];
+	enum dmarc_found f;
+
+	dmarc_org_domain(lib, from, org, sizeof(org));
+	f = fetch(lib, from, rec, txt, txtsz, why, whysz);
+	snprintf(policy_domain, pdsz, "%s", from);
+	if (f == DMARC_NOTHING && strcmp(org, from) != 0) {
+		f = fetch(lib, org, rec, txt, txtsz, why, whysz);
+		snprintf(policy_domain, pdsz, "%s", org);
+	}
+	if (f == DMARC_NOTHING) {
+		/* The public suffix's own record, when it says psd=y. */
+		const char *suffix = psl_unregistrable_domain(lib->psl, from);
+		if (suffix != NULL && strcmp(suffix, org) != 0 &&
+		    strcmp(suffix, from) != 0) {
+			f = fetch(lib, suffix, rec, txt, txtsz, why, whysz);
+			if (f == DMARC_FOUND && !rec->psd)
+				f = DMARC_NOTHING;
+			snprintf(policy_domain, pdsz, "%s", suffix);
+		}
+	}
+	return f;
 }
 
 static enum dmarc_policy
@@ -182,48 +211,31 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
     const char *from, unsigned sample, struct dmarc_verdict *v)
 {
 	struct dmarc_record rec;
-	char org[256], why[200] = "";
-	enum found f;
+	char why[200] = "";
+	enum dmarc_found f;
 	int dkim_ok = 0, spf_ok = 0, partial = 0;
 	const struct spf_verdict *spf;
 
 	memset(v, 0, sizeof(*v));
 	v->evaluated = 1;
 	snprintf(v->from_domain, sizeof(v->from_domain), "%s", from);
-	dmarc_org_domain(lib, from, org, sizeof(org));
 
-	f = fetch(lib, from, &rec, why, sizeof(why));
-	snprintf(v->policy_domain, sizeof(v->policy_domain), "%s", from);
-	if (f == NOTHING && strcmp(org, from) != 0) {
-		f = fetch(lib, org, &rec, why, sizeof(why));
-		snprintf(v->policy_domain, sizeof(v->policy_domain), "%s", org);
-	}
-	if (f == NOTHING) {
-		/* The public suffix's own record, when it says psd=y. */
-		const char *suffix = psl_unregistrable_domain(lib->psl, from);
-		if (suffix != NULL && strcmp(suffix, org) != 0 &&
-		    strcmp(suffix, from) != 0) {
-			f = fetch(lib, suffix, &rec, why, sizeof(why));
-			if (f == FOUND && !rec.psd)
-				f = NOTHING;
-			snprintf(v->policy_domain, sizeof(v->policy_domain),
-			    "%s", suffix);
-		}
-	}
+	f = dmarc_discover(lib, from, &rec, NULL, 0, v->policy_domain,
+	    sizeof(v->policy_domain), why, sizeof(why));
 	switch (f) {
-	case TEMP:
+	case DMARC_TEMP:
 		v->result = DMARC_R_TEMPERROR;
 		v->policy_domain[0] = '\0';
 		snprintf(v->reason, sizeof(v->reason), "%s", why);
 		return;
-	case NOTHING:
-	case STOP_NONE:
+	case DMARC_NOTHING:
+	case DMARC_STOP_NONE:
 		v->result = DMARC_R_NONE;
 		v->policy_domain[0] = '\0';
-		snprintf(v->reason, sizeof(v->reason), "%s", f == NOTHING ?
+		snprintf(v->reason, sizeof(v->reason), "%s", f == DMARC_NOTHING ?
 		    "no DMARC record" : why);
 		return;
-	case FOUND:
+	case DMARC_FOUND:
 		break;
 	}
 

@@ -44,6 +44,15 @@ void		 dmarc_org_domain(const struct dmarc_lib *, const char *domain,
 int		 dmarc_aligned(const struct dmarc_lib *, const char *a,
 		    const char *b, int strict);
 
+/* Policy discovery (RFC 7489 6.6.3, and DMARCbis' psd=y): the record
+ * that applies to mail from `from` into rec, its text into txt (txtsz 0:
+ * not wanted), where it was into policy_domain; why says what stopped
+ * it (DMARC_STOP_NONE: several records, or an unusable one). */
+enum dmarc_found { DMARC_FOUND, DMARC_NOTHING, DMARC_STOP_NONE, DMARC_TEMP };
+enum dmarc_found dmarc_discover(struct dmarc_lib *, const char *from,
+		    struct dmarc_record *rec, char *txt, size_t txtsz,
+		    char *policy_domain, size_t pdsz, char *why, size_t whysz);
+
 /* What DMARC is evaluated on: the message's header fields (for From),
  * the SPF verdict of the identity that counts, the DKIM results. */
 struct header;

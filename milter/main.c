@@ -3,6 +3,7 @@
  *	authfilter -- DKIM, SPF and DMARC milter
  * SYNOPSIS
  *	authfilter [-c FILE] [-f] [-t | -n | -V | -h]
+ *	authfilter report | status | doctor ...
  * DESCRIPTION
  *	Reads the configuration, opens the milter socket, drops privileges
  *	and serves until SIGTERM.  SIGHUP builds a new state from the file
@@ -33,6 +34,7 @@
 #include "milter/callbacks.h"
 #include "lib/config.h"
 #include "milter/daemon.h"
+#include "doctor/doctor.h"
 #include "milter/keyproc.h"
 #include "milter/listen.h"
 #include "milter/metrics_http.h"
@@ -63,6 +65,7 @@ usage(FILE *fp, int rc)
 	    "       authfilter report [-c FILE] [--since WHEN] [--html FILE] "
 	    "LOGFILE...\n"
 	    "       authfilter status [-c FILE] [--json]\n"
+	    "       authfilter doctor [-c FILE] [--json] [DOMAIN...]\n"
 	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -t       check the configuration and exit\n"
@@ -344,6 +347,8 @@ main(int argc, char **argv)
 		return report_main(argc - 2, argv + 2, stdout);
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 2, argv + 2, DEFAULT_CONFIG);
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+		return doctor_main(argc - 2, argv + 2, DEFAULT_CONFIG);
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
 		usage(stdout, 0);

@@ -226,6 +226,23 @@ main(void)
 	    "cannot open: No such file or directory", 1), "missing file");
 	config_errors_clear(&errs);
 
+	/* authfilter doctor: addresses and a host name, checked. */
+	cfg = parse("doctor_outbound_ips = 192.0.2.25, 2001:db8::25\n"
+	    "doctor_helo_name = mail.example.org\n", &errs);
+	ok(cfg != NULL && cfg->doctor_outbound_ips.n == 2 &&
+	    strcmp(cfg->doctor_outbound_ips.w[1], "2001:db8::25") == 0 &&
+	    strcmp(cfg->doctor_helo_name, "mail.example.org") == 0,
+	    "doctor_outbound_ips and doctor_helo_name read");
+	config_free(cfg);
+	cfg = parse("doctor_outbound_ips = 192.0.2.25 mail.example.org\n"
+	    "doctor_helo_name = mail example\n", &errs);
+	ok(cfg == NULL && errs_has(&errs, "test.conf:1: doctor_outbound_ips: "
+	    "\"mail.example.org\" is not an IPv4 or IPv6 address", 0) &&
+	    errs_has(&errs, "test.conf:2: doctor_helo_name: \"mail example\" "
+	    "is not a host name", 0), "a name among the addresses, a HELO "
+	    "name with a space: refused with file and line");
+	config_errors_clear(&errs);
+
 	/* Units. */
 	ok(config_parse_duration("90", &secs) == 0 && secs == 90, "90 = 90s");
 	ok(config_parse_duration("1d", &secs) == 0 && secs == 86400, "1d");
