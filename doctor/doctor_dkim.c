@@ -32,10 +32,11 @@
 #include "keys/keygen.h"
 #include "keys/keypub.h"
 #include "keys/keystore.h"
+#include "keys/rotate.h"
 #include "lib/config.h"
 
 /* authfilter-keys rotate's default period (keys_rotate_cmd.c). */
-#define KEY_AGE_WARN_DAYS 180
+#define KEY_AGE_WARN_DAYS (ROT_EVERY_DEFAULT / 86400)
 
 /* When a key started signing; a store from before activation dates
  * has only its creation. */

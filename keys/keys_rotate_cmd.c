@@ -280,7 +280,8 @@ int
 cmd_rotate(struct ctx *c, int argc, char **argv)
 {
 	char domain[KEY_DOMAIN_MAX + 1] = "";
-	struct rot_policy pol = { 180 * 86400, 7 * 86400, 7 * 86400, 0 };
+	struct rot_policy pol = { ROT_EVERY_DEFAULT, ROT_GRACE_DEFAULT,
+	    ROT_GRACE_DEFAULT, 0 };
 	int want_rsa = 1, want_ed = 0, alg_given = 0, advanced = 0;
 	int waiting = 0, signing_changed = 0, all, lock, rc = 0;
 	unsigned bits = 2048, v;

@@ -12,6 +12,12 @@
 /* What DNS serves for a pending key, looked up by the caller. */
 enum rot_dns { ROT_DNS_UNKNOWN, ROT_DNS_SERVED, ROT_DNS_NOT_SERVED };
 
+/* authfilter-keys rotate's defaults: a new key when the active one is
+ * this old; retiring and revoked keys wait this long before each next
+ * step.  doctor warns about active keys past ROT_EVERY_DEFAULT too. */
+#define ROT_EVERY_DEFAULT	(180 * 86400)
+#define ROT_GRACE_DEFAULT	(7 * 86400)
+
 struct rot_policy {
 	time_t	 every;		/* make a new key when the active one is
 				 * this old */
