@@ -1,18 +1,18 @@
 /*
  * NAME
- *	check_dmarc -- DMARC (RFC 7489) as a check, over SPF's and DKIM's
+ *	check_dmarc -- DMARC (RFC 9989) as a check, over SPF's and DKIM's
  * DESCRIPTION
- *	At end of headers the policy records of the Author Domains (and of
- *	their organizational domains) are fetched at once.  At end of
+ *	At end of headers every query of the Author Domains' tree walks is
+ *	started at once (at most 8 each, RFC 9989 4.10).  At end of
  *	message DMARC is evaluated (dmarc.c) on the From header fields, the
  *	SPF verdict of the identity that counts and the DKIM results, all
- *	given as inputs.  pct= sampling takes a fair number 0..99.
+ *	given as inputs, within the message's DNS budget.  The AR comment
+ *	and the log say where the record was and how it was found.
  */
 #include "buildconf.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "milter/ar.h"
 #include "milter/check.h"
@@ -30,7 +30,6 @@ dmarc_eoh(void *cs, const struct check_in *in)
 static int
 dmarc_finish(void *cs, const struct check_in *in, struct check_results *r)
 {
-	unsigned char rnd[2] = { 0, 0 };
 	struct dmarc_inputs di = {
 		.hdrs = in->m->hdrs,
 		.nhdrs = in->m->nhdrs,
@@ -41,10 +40,7 @@ dmarc_finish(void *cs, const struct check_in *in, struct check_results *r)
 	};
 
 	(void)cs;
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		rnd[0] = rnd[1] = 0;	/* sampled: the published policy */
-	dmarc_check(in->st->dmarc, &di, (unsigned)((rnd[0] << 8) | rnd[1]) %
-	    100, &r->dmarc);
+	dmarc_check(in->st->dmarc, &di, &r->dmarc);
 	return 0;
 }
 
@@ -81,6 +77,10 @@ dmarc_log(const void *cs, const struct check_results *r,
 		{ "dmarc", v->evaluated ? dmarc_result_name(v->result) : NULL },
 		{ "dmarc_from", v->from_domain[0] ? v->from_domain : NULL },
 		{ "dmarc_policy", dmarc_policy_name(v->policy) },
+		/* where the record was (at _dmarc.<this>), and how found */
+		{ "dmarc_policy_domain", v->policy_domain[0] ?
+		    v->policy_domain : NULL },
+		{ "dmarc_discovery", v->evaluated ? v->discovery : NULL },
 		{ "dmarc_disposition", v->result == DMARC_R_FAIL ?
 		    dmarc_policy_name(v->disposition) : NULL },
 	};
