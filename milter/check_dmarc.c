@@ -16,15 +16,44 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
+#include "lib/from.h"
+#include "lib/header.h"
 #include "lib/log.h"
+#include "lib/tagval.h"
 #include "milter/session.h"
 #include "milter/state.h"
 
+/* dkim_max_signatures' own bound (lib/config.c): 50. */
+#define DMARC_PREFETCH_SIGS	50
+
+/* The identifiers that may align, as known at end of headers: the
+ * MAIL FROM domain (HELO's for the null sender) and each signature's
+ * d=, as many as DKIM will verify. */
 static void
 dmarc_eoh(void *cs, const struct check_in *in)
 {
+	const struct message *m = in->m;
+	size_t nid = 0, max = (size_t)in->st->cfg->dkim_max_signatures;
+	char ids[1 + DMARC_PREFETCH_SIGS][256];
+	const char *ptr[1 + DMARC_PREFETCH_SIGS];
+
 	(void)cs;
-	dmarc_prefetch(in->st->dmarc, in->m->hdrs, in->m->nhdrs);
+	envelope_domain(m->env_from, ids[0], sizeof(ids[0]));
+	if (ids[0][0] == '\0' && in->s->helo != NULL)
+		snprintf(ids[0], sizeof(ids[0]), "%s", in->s->helo);
+	ptr[nid] = ids[nid];
+	nid++;
+	for (size_t i = 0; i < m->nhdrs && nid <= max &&
+	    nid < sizeof(ids) / sizeof(ids[0]); i++) {
+		const struct header *h = &m->hdrs[i];
+		if (!header_name_is(h->name, "DKIM-Signature") ||
+		    tagval_get(h->value, h->vlen, "d", ids[nid],
+		    sizeof(ids[nid])) != 1)
+			continue;
+		ptr[nid] = ids[nid];
+		nid++;
+	}
+	dmarc_prefetch(in->st->dmarc, m->hdrs, m->nhdrs, ptr, nid);
 }
 
 static int

@@ -493,30 +493,52 @@ author_domains(const struct header *hdrs, size_t nhdrs,
 	return fs;
 }
 
+/* Start the queries of domain's walk (lower case) that the walks of
+ * the Author Domains do not make: those below the parent it shares with
+ * from.  A name that can never align with from needs no walk at all. */
+static void
+prefetch_walk(struct dmarc_lib *lib, const char *domain, const char *from)
+{
+	char names[DMARC_WALK_MAX][DMARC_NAME_MAX], q[DMARC_NAME_MAX + 8];
+	size_t n = dmarc_walk_names(domain, names, DMARC_WALK_MAX);
+
+	for (size_t k = 0; k < n; k++) {
+		if (from != NULL && domain_at_or_below(from, names[k]))
+			break;	/* from's walk asks this one and those above */
+		snprintf(q, sizeof(q), "_dmarc.%.*s", DMARC_NAME_MAX - 1,
+		    names[k]);
+		dns_prefetch(lib->dns, q, RR_TYPE_TXT);
+	}
+}
+
 void
-dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs)
+dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs,
+    const char *const *ids, size_t nids)
 {
 	struct from_result fr;
-	char name[DMARC_NAME_MAX + 8], names[DMARC_WALK_MAX][DMARC_NAME_MAX];
-	size_t nfrom, n;
+	char name[DMARC_NAME_MAX + 8], org[DMARC_NAME_MAX], id[FROM_DOMAIN_MAX];
+	size_t nfrom;
 
 	if (author_domains(hdrs, nhdrs, &fr, &nfrom) != FROM_OK || nfrom != 1)
 		return;
 	for (size_t i = 0; i < fr.n; i++) {
 		if (lib->psl != NULL) {
-			snprintf(names[0], sizeof(names[0]), "%s",
-			    fr.domain[i]);
-			psl_org(lib, fr.domain[i], names[1], sizeof(names[1]));
-			n = strcmp(names[0], names[1]) != 0 ? 2 : 1;
-		} else
-			/* The whole walk at once: its queries are
-			 * independent, only the stopping point is not. */
-			n = dmarc_walk_names(fr.domain[i], names,
-			    DMARC_WALK_MAX);
-		for (size_t k = 0; k < n; k++) {
-			snprintf(name, sizeof(name), "_dmarc.%s", names[k]);
+			snprintf(name, sizeof(name), "_dmarc.%s", fr.domain[i]);
 			dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+			psl_org(lib, fr.domain[i], org, sizeof(org));
+			snprintf(name, sizeof(name), "_dmarc.%s", org);
+			if (strcmp(org, fr.domain[i]) != 0)
+				dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+			continue;
 		}
+		/* The whole walk at once: its queries are independent,
+		 * only where it stops is not (at most 8). */
+		prefetch_walk(lib, fr.domain[i], NULL);
+		for (size_t k = 0; k < nids; k++)
+			if (domain_normalise(ids[k], strlen(ids[k]), id,
+			    sizeof(id)) == 0 && strcmp(id, fr.domain[i]) != 0 &&
+			    dmarc_may_align(lib, id, fr.domain[i]))
+				prefetch_walk(lib, id, fr.domain[i]);
 	}
 }
 

@@ -98,9 +98,11 @@ void		 dmarc_check(struct dmarc_lib *, const struct dmarc_inputs *,
 		    struct dmarc_verdict *);
 /* Start the lookups dmarc_check() will make for these From header
  * fields (each Author Domain's tree walk, or its record and its
- * organizational domain's); returns at once. */
+ * organizational domain's) and, with the tree walk, for the walks of
+ * the nids identifiers that may align with them (MAIL FROM or HELO
+ * domain, DKIM d=); returns at once. */
 void		 dmarc_prefetch(struct dmarc_lib *, const struct header *hdrs,
-		    size_t nhdrs);
+		    size_t nhdrs, const char *const *ids, size_t nids);
 
 
 #endif
