@@ -51,9 +51,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libpsl.h>
-
 #include "milter/dmarc.h"
+#include "milter/dmarc_psl.h"
 #include "milter/dmarc_walk.h"
 #include "lib/dns.h"
 #include "lib/from.h"
@@ -66,7 +65,7 @@
 
 struct dmarc_lib {
 	struct dns	*dns;
-	psl_ctx_t	*psl;	/* dmarc_discovery = psl only */
+	struct dmarc_psl *psl;	/* dmarc_discovery = psl only */
 };
 
 /* ---- the library ---- */
@@ -81,13 +80,8 @@ dmarc_lib_new(struct dns *d, const char *psl_path, char *err, size_t errsz)
 		return NULL;
 	}
 	lib->dns = d;
-	if (psl_path == NULL)
-		return lib;
-	if ((lib->psl = psl_load_file(psl_path)) == NULL ||
-	    psl_suffix_count(lib->psl) <= 0) {
-		snprintf(err, errsz, "public_suffix_list %s: cannot read a "
-		    "public suffix list from it (apt-get install "
-		    "publicsuffix)", psl_path);
+	if (psl_path != NULL &&
+	    (lib->psl = dmarc_psl_load(psl_path, err, errsz)) == NULL) {
 		dmarc_lib_free(lib);
 		return NULL;
 	}
@@ -99,7 +93,7 @@ dmarc_lib_free(struct dmarc_lib *lib)
 {
 	if (lib == NULL)
 		return;
-	psl_free(lib->psl);
+	dmarc_psl_free(lib->psl);
 	free(lib);
 }
 
@@ -107,69 +101,6 @@ const char *
 dmarc_lib_method(const struct dmarc_lib *lib)
 {
 	return lib->psl != NULL ? "public suffix list" : "tree walk";
-}
-
-/* ---- RFC 7489: the public suffix list (dmarc_discovery = psl) ---- */
-
-static void
-psl_org(const struct dmarc_lib *lib, const char *norm, char *out,
-    size_t outsz)
-{
-	/* libpsl wants lower case: "MAIL.EXAMPLE.CO.UK" would give "CO.UK". */
-	const char *reg = psl_registrable_domain(lib->psl, norm);
-
-	/* A public suffix itself has no registrable part: itself. */
-	snprintf(out, outsz, "%s", reg != NULL ? reg : norm);
-}
-
-/* RFC 7489 6.6.3: the record at one name; several, or an unusable
- * one, end discovery. */
-static enum dmarc_found
-psl_fetch(struct dmarc_lib *lib, const char *domain, struct dmarc_discovery *d)
-{
-	struct dmarc_walk_step s;
-
-	dmarc_walk_fetch(lib->dns, domain, &s, d->why, sizeof(d->why));
-	snprintf(d->policy_domain, sizeof(d->policy_domain), "%s", domain);
-	if (s.state == DMARC_STEP_TEMP)
-		return DMARC_TEMP;
-	if (s.ndiscarded > 1) {
-		snprintf(d->why, sizeof(d->why), "%zu DMARC records at "
-		    "_dmarc.%.150s", s.ndiscarded, domain);
-		return DMARC_STOP_NONE;
-	}
-	if (s.state != DMARC_STEP_RECORD)
-		return DMARC_NOTHING;
-	d->rec = s.rec;
-	snprintf(d->txt, sizeof(d->txt), "%s", s.txt);
-	if (s.parse == DMARC_REC_INVALID) {
-		snprintf(d->why, sizeof(d->why), "unusable DMARC record at "
-		    "_dmarc.%.150s", domain);
-		return DMARC_STOP_NONE;
-	}
-	return DMARC_FOUND;
-}
-
-static enum dmarc_found
-psl_discover(struct dmarc_lib *lib, const char *from, struct dmarc_discovery *d)
-{
-	const char *suffix;
-	enum dmarc_found f;
-
-	psl_org(lib, from, d->org_domain, sizeof(d->org_domain));
-	f = psl_fetch(lib, from, d);
-	if (f == DMARC_NOTHING && strcmp(d->org_domain, from) != 0)
-		f = psl_fetch(lib, d->org_domain, d);
-	if (f != DMARC_NOTHING)
-		return f;
-	/* The public suffix's own record, when it says psd=y (RFC 9091). */
-	suffix = psl_unregistrable_domain(lib->psl, from);
-	if (suffix == NULL || strcmp(suffix, d->org_domain) == 0 ||
-	    strcmp(suffix, from) == 0)
-		return f;
-	f = psl_fetch(lib, suffix, d);
-	return f == DMARC_FOUND && d->rec.psd != DMARC_PSD_Y ? DMARC_NOTHING :
-	    f;
 }
 
 /* ---- RFC 9989: the DNS Tree Walk ---- */
@@ -217,8 +148,8 @@ dmarc_discover(struct dmarc_lib *lib, const char *from,
 		snprintf(d->why, sizeof(d->why), "%s", "not a domain name");
 		return DMARC_NOTHING;
 	}
-	return lib->psl != NULL ? psl_discover(lib, norm, d) :
-	    walk_discover(lib, norm, d);
+	return lib->psl != NULL ? dmarc_psl_discover(lib->psl, lib->dns, norm,
+	    d) : walk_discover(lib, norm, d);
 }
 
 int
@@ -233,7 +164,7 @@ dmarc_org_domain(struct dmarc_lib *lib, const char *domain, char *out,
 		return 0;
 	}
 	if (lib->psl != NULL) {
-		psl_org(lib, norm, out, outsz);
+		dmarc_psl_org(lib->psl, norm, out, outsz);
 		return 0;
 	}
 	if (dmarc_walk_run(lib->dns, norm, &w, why, sizeof(why)) ==
@@ -291,8 +222,8 @@ dmarc_may_align(const struct dmarc_lib *lib, const char *a, const char *b)
 	    domain_normalise(b, strlen(b), nb, sizeof(nb)) != 0)
 		return 0;
 	if (lib->psl != NULL) {
-		psl_org(lib, na, oa, sizeof(oa));
-		psl_org(lib, nb, ob, sizeof(ob));
+		dmarc_psl_org(lib->psl, na, oa, sizeof(oa));
+		dmarc_psl_org(lib->psl, nb, ob, sizeof(ob));
 		return strcmp(oa, ob) == 0;
 	}
 	/* Count the whole labels both end with. */
@@ -525,7 +456,7 @@ dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs,
 		if (lib->psl != NULL) {
 			snprintf(name, sizeof(name), "_dmarc.%s", fr.domain[i]);
 			dns_prefetch(lib->dns, name, RR_TYPE_TXT);
-			psl_org(lib, fr.domain[i], org, sizeof(org));
+			dmarc_psl_org(lib->psl, fr.domain[i], org, sizeof(org));
 			snprintf(name, sizeof(name), "_dmarc.%s", org);
 			if (strcmp(org, fr.domain[i]) != 0)
 				dns_prefetch(lib->dns, name, RR_TYPE_TXT);
