@@ -44,7 +44,6 @@
  */
 #include "buildconf.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
