@@ -35,6 +35,7 @@
 #include "lib/from.h"
 #include "milter/dmarc.h"
 #include "milter/signtable.h"
+#include "milter/state.h"
 #include "milter/spf.h"
 
 /* Domains checked in one run: a hosting provider's table may be long,
@@ -195,7 +196,7 @@ open_env(struct doctor_env *env, struct keystore **ks, struct signtable **st)
 	    sizeof(err))) == NULL ||
 	    (env->spf = spf_lib_new(env->dns, cfg->authserv_id, err,
 	    sizeof(err))) == NULL ||
-	    (env->dmarc = dmarc_lib_new(env->dns, cfg->public_suffix_list, err,
+	    (env->dmarc = dmarc_lib_new(env->dns, state_suffix_list(cfg), err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "authfilter doctor: %s\n", err);
 		return -1;

@@ -6,9 +6,9 @@
  * DESCRIPTION
  *	Adds these checks (area "dmarc") to dom:
  *
- *	record	    a DMARC record applies: at _dmarc.DOMAIN, else at
- *		    _dmarc.ORGDOMAIN (RFC 7489 6.6.3), exactly one, usable:
- *		    dmarc_discover(), the daemon's own discovery
+ *	record	    a DMARC record applies, found by the DNS Tree Walk
+ *		    (RFC 9989 4.10; or the suffix list with dmarc_discovery
+ *		    = psl), one, usable: dmarc_discover(), the daemon's own
  *	policy	    p=quarantine or p=reject; p=none only monitors, a
  *		    stage to leave once the reports look clean
  *	rua	    aggregate reports are asked for
@@ -103,45 +103,43 @@ check_rua(const struct doctor_env *env, struct doctor_domain *dom,
 void
 doctor_dmarc(const struct doctor_env *env, struct doctor_domain *dom)
 {
-	struct dmarc_record rec;
-	char org[256], where[256], txt[1024] = "", why[300] = "",
-	    advice[DOCTOR_ADVICE_MAX];
+	struct dmarc_discovery d;
+	const char *org;
+	char advice[DOCTOR_ADVICE_MAX];
 	struct doctor_checks *c = &dom->checks;
 	enum dmarc_found f;
 
-	f = dmarc_discover(env->dmarc, dom->from, &rec, txt, sizeof(txt),
-	    where, sizeof(where), why, sizeof(why));
-	dmarc_org_domain(env->dmarc, dom->from, org, sizeof(org));
+	f = dmarc_discover(env->dmarc, dom->from, &d);
+	org = d.org_domain[0] != '\0' ? d.org_domain : dom->from;
 	snprintf(advice, sizeof(advice), "publish _dmarc.%s TXT \"v=DMARC1; "
 	    "p=none; rua=mailto:dmarc@%s\", then raise p as reports allow",
 	    org, org);
 	switch (f) {
 	case DMARC_TEMP:
-		doctor_add(c, "dmarc", "record", DOC_UNKNOWN, "", "%s", why);
+		doctor_add(c, "dmarc", "record", DOC_UNKNOWN, "", "%s", d.why);
 		return;
 	case DMARC_NOTHING:
-		doctor_add(c, "dmarc", "record", DOC_FAIL, advice, "no DMARC "
-		    "record at _dmarc.%s%s%s", dom->from, strcmp(org,
-		    dom->from) != 0 ? " or _dmarc." : "", strcmp(org,
-		    dom->from) != 0 ? org : "");
+		doctor_add(c, "dmarc", "record", DOC_FAIL, advice, "%s, by %s",
+		    d.why[0] != '\0' ? d.why : "no DMARC record", d.method);
 		return;
 	case DMARC_STOP_NONE:
 		doctor_add(c, "dmarc", "record", DOC_FAIL, "keep one usable "
-		    "record: receivers ignore these", "%s", why);
+		    "record: receivers ignore these", "%s", d.why);
 		return;
 	case DMARC_FOUND:
 		break;
 	}
 	dom->dmarc_found = 1;
-	doctor_add(c, "dmarc", "record", DOC_OK, "", "_dmarc.%s: %s", where,
-	    txt);
-	if (rec.p == DMARC_P_NONE || rec.p == DMARC_P_UNSET)
+	doctor_add(c, "dmarc", "record", DOC_OK, "", "_dmarc.%s, by %s: %s",
+	    d.policy_domain, d.method, d.txt);
+	if (d.rec.p == DMARC_P_NONE || d.rec.p == DMARC_P_UNSET)
 		doctor_add(c, "dmarc", "policy", DOC_WARN, "p=none only "
 		    "monitors: move to p=quarantine, then p=reject, once the "
 		    "aggregate reports show all your mail passing", "p=none");
 	else
 		doctor_add(c, "dmarc", "policy", DOC_OK, "", "p=%s%s",
-		    rec.p == DMARC_P_REJECT ? "reject" : "quarantine",
-		    rec.pct < 100 ? " (pct below 100)" : "");
-	check_rua(env, dom, where, txt);
+		    d.rec.p == DMARC_P_REJECT ? "reject" : "quarantine",
+		    d.rec.testing ? " (t=y: receivers apply one step milder)" :
+		    "");
+	check_rua(env, dom, d.policy_domain, d.txt);
 }

@@ -46,7 +46,7 @@ meets(const struct doctor_env *env, const struct doctor_domain *d,
 		/* SPF of the From domain itself passes: aligned for mail
 		 * sent with a MAIL FROM in it. */
 		return d->spf_pass || (d->dkim_pass && dmarc_aligned(
-		    env->dmarc, d->from, d->key_domain, 0));
+		    env->dmarc, d->from, d->key_domain, 0) > 0);
 	case R_FCRDNS:
 		break;
 	}

@@ -85,6 +85,7 @@ static const char *const log_formats[] = { "syslog", "json", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const sign_failures[] = { "tempfail", "accept", NULL };
 static const char *const mismatches[] = { "reject", "log", NULL };
+static const char *const discoveries[] = { "treewalk", "psl", NULL };
 
 #define F(field) offsetof(struct config, field)
 
@@ -154,6 +155,11 @@ static const struct setting settings[] = {
 	    NULL },
 	/* unbound's outbound-msg-retry, which must be at least 1. */
 	{ "dns_retries", "3", K_COUNT, F(dns_retries), 1, 10, NULL },
+	/* RFC 9989 4.10: the DNS Tree Walk; psl: RFC 7489's public suffix
+	 * list, for a site that must agree with an RFC 7489 verifier. */
+	{ "dmarc_discovery", "treewalk", K_ENUM, F(dmarc_discovery), 0, 0,
+	    discoveries },
+	/* Read only with dmarc_discovery = psl. */
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat", K_ABSPATH, F(public_suffix_list), 0, 0 , NULL },
 	{ "sender_mismatch_action", "reject", K_ENUM,
 	    F(sender_mismatch_action), 0, 0, mismatches },

@@ -31,6 +31,7 @@ struct wordlist {
 enum spf_fail_action { SPF_FAIL_ACCEPT, SPF_FAIL_TAG, SPF_FAIL_QUARANTINE,
 	SPF_FAIL_REJECT };
 enum temperror_action { TEMPERROR_ACCEPT, TEMPERROR_TEMPFAIL };
+enum dmarc_discovery_mode { DMARC_DISCOVERY_TREEWALK, DMARC_DISCOVERY_PSL };
 
 struct config {
 	char		*source;	/* file read, for messages */
@@ -55,7 +56,8 @@ struct config {
 	enum sign_failure sign_failure_action;
 	unsigned	 signature_ttl;		/* seconds; 0 = no x= */
 	char		*sender_login_map;	/* "" = no restriction */
-	char		*public_suffix_list;	/* PSL file for DMARC */
+	enum dmarc_discovery_mode dmarc_discovery;	/* tree walk or PSL */
+	char		*public_suffix_list;	/* its file, for PSL */
 	size_t		 dkim_max_signatures;
 	unsigned	 dns_timeout;		/* seconds */
 	unsigned	 dns_message_budget;	/* seconds, per message */

@@ -315,6 +315,22 @@ from_parse(const char *value, size_t len, struct from_result *out)
 	return out->n > 0 ? FROM_OK : FROM_EMPTY;
 }
 
+void
+envelope_domain(const char *sender, char *out, size_t outsz)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	size_t n;
+
+	out[0] = '\0';
+	if (at == NULL || at[1] == '[')
+		return;
+	n = strcspn(at + 1, ">");
+	if (n > 0 && n < outsz) {
+		memcpy(out, at + 1, n);
+		out[n] = '\0';
+	}
+}
+
 int
 domain_at_or_below(const char *domain, const char *parent)
 {

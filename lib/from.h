@@ -38,6 +38,10 @@ enum from_status from_parse(const char *value, size_t len,
  * A-label form).  0 on success. */
 int	domain_normalise(const char *in, size_t len, char *out, size_t outsz);
 
+/* The domain of a MAIL FROM address ("<a@example.org>") into out, or ""
+ * (the null sender, an address literal, no room). */
+void	envelope_domain(const char *sender, char *out, size_t outsz);
+
 /* 1 when domain is parent or a name below it ("a.b.example" is below
  * "b.example", "xb.example" is not); case-insensitive. */
 int	domain_at_or_below(const char *domain, const char *parent);

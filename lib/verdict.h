@@ -31,9 +31,10 @@ struct dmarc_verdict {
 	int		 evaluated;	/* 0: not inbound, nothing done */
 	char		 from_domain[256];	/* header.from */
 	char		 policy_domain[256];	/* where the record was */
+	const char	*discovery;	/* how it was found: "tree walk" */
 	enum dmarc_policy policy;	/* published p, sp or np that applies */
-	enum dmarc_policy disposition;	/* after pct / t=y; NONE on pass */
-	char		 reason[200];
+	enum dmarc_policy disposition;	/* after t=y; NONE on pass */
+	char		 reason[256];	/* the AR comment (AR_VALUE_MAX) */
 };
 
 const char	*spf_result_name(enum spf_result);

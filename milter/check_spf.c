@@ -17,6 +17,7 @@
 
 #include "milter/ar.h"
 #include "milter/check.h"
+#include "lib/from.h"
 #include "lib/log.h"
 #include "milter/session.h"
 #include "milter/spf_prefetch.h"
@@ -26,23 +27,6 @@ const struct spf_verdict *
 check_spf_counting(const struct check_results *r)
 {
 	return r->spf_mailfrom.checked ? &r->spf_mailfrom : &r->spf_helo;
-}
-
-/* The domain of a MAIL FROM address ("<a@example.org>"), or "". */
-static void
-sender_domain(const char *sender, char *out, size_t outsz)
-{
-	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	size_t n;
-
-	out[0] = '\0';
-	if (at == NULL || at[1] == '[')
-		return;
-	n = strcspn(at + 1, ">");
-	if (n > 0 && n < outsz) {
-		memcpy(out, at + 1, n);
-		out[n] = '\0';
-	}
 }
 
 static void
@@ -57,7 +41,7 @@ spf_mail(void *cs, const struct check_in *in)
 		return;
 	v6 = strchr(ip, ':') != NULL && !(strncasecmp(ip, "::ffff:", 7) == 0 &&
 	    strchr(ip + 7, '.') != NULL);
-	sender_domain(in->m->env_from, dom, sizeof(dom));
+	envelope_domain(in->m->env_from, dom, sizeof(dom));
 	if (dom[0] != '\0')
 		spf_prefetch(in->st->dns, dom, v6);
 	if (in->s->helo != NULL && in->s->helo[0] != '\0' &&

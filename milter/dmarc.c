@@ -1,48 +1,58 @@
 /*
  * NAME
- *	dmarc -- DMARC (RFC 7489) of incoming mail
+ *	dmarc -- DMARC (RFC 9989) of incoming mail
  * SYNOPSIS
- *	lib = dmarc_lib_new(dns, cfg->public_suffix_list, err, sizeof(err));
- *	dmarc_check(lib, &session->msg, sample, &verdict);
+ *	lib = dmarc_lib_new(dns, NULL, err, sizeof(err));
+ *	dmarc_check(lib, &inputs, &verdict);
  * DESCRIPTION
  *	The Author Domain comes from the message's From header fields
  *	(from.c): none gives dmarc=none (no Author Domain), two or more
  *	fields or no usable domain give permerror, several addresses are
- *	each evaluated and the strictest failing one decides (RFC 7489
- *	6.6.1; never a silent pick of the first).
+ *	each evaluated and the strictest failing one decides (never a
+ *	silent pick of the first).
  *
- *	Policy discovery (6.6.3): _dmarc.<author domain>, then
- *	_dmarc.<organizational domain> (public suffix list, libpsl), then
- *	the public suffix's own record when it says psd=y (RFC 9091 /
- *	DMARCbis).  Records not starting with v=DMARC1 are dropped; more
- *	than one, or an unusable one, ends discovery with dmarc=none; a DNS
- *	failure gives temperror.  np= applies to a subdomain that does not
- *	exist (NXDOMAIN), sp= to other subdomains, p= otherwise.
+ *	Policy discovery and organizational domains by the DNS Tree Walk
+ *	(RFC 9989 4.10, dmarc_walk.c): the record of the Author Domain;
+ *	else that of its organizational domain; else that of the public
+ *	suffix domain (psd=y) above it.  An unusable record that applies
+ *	gives dmarc=none; a DNS failure gives temperror.  np= applies to a
+ *	subdomain that does not exist (NXDOMAIN), sp= to other subdomains,
+ *	p= otherwise.  t=y asks for one step milder than the policy
+ *	(RFC 9989 4.7, the analogue of RFC 7489's pct=0); pct= is no
+ *	longer a tag and never samples.
+ *
+ *	dmarc_discovery = psl keeps RFC 7489 discovery (_dmarc.<domain>,
+ *	then _dmarc.<organizational domain> from the public suffix list,
+ *	then a psd=y record at the suffix, as RFC 9091 did) for a site
+ *	that must match an RFC 7489 verifier; see authfilter.conf(5).
  *
  *	Alignment: a passing DKIM signature whose d= matches, or an SPF
  *	pass for MAIL FROM (HELO for the null sender) whose domain matches;
  *	strict (adkim=s / aspf=s) is equality, relaxed is the same
- *	organizational domain.  Foreign Authentication-Results are never
- *	read.
+ *	organizational domain, found by a walk from each identifier.  An
+ *	identifier neither equal to the From domain's organizational
+ *	domain nor below it cannot share it, so it costs no query.
+ *	Foreign Authentication-Results are never read.
  *
  *	The record parser is ours, not libopendmarc's: libopendmarc 1.4.2
- *	accepts v=dmarc1 in any case, knows no np=, t= or psd=, refuses a
- *	record over pct=500, and keeps its suffix list in global state set
- *	at library init (no reload).  Choices where the RFC is silent: an
- *	out-of-range pct= counts as 100; a duplicate tag makes the record
- *	unusable (as RFC 6376 tag lists).
+ *	accepts v=dmarc1 in any case, knows no np=, t= or psd=, and keeps
+ *	its suffix list in global state set at library init (no reload).
+ *	Where the RFC is silent: a duplicate tag makes the record unusable
+ *	(as RFC 6376 tag lists).
+ * SEE ALSO
+ *	dmarc_walk.c, dmarc_record.c, check_dmarc.c.
  */
 #include "buildconf.h"
 
-#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libpsl.h>
-
 #include "milter/dmarc.h"
+#include "milter/dmarc_psl.h"
+#include "milter/dmarc_walk.h"
 #include "lib/dns.h"
 #include "lib/from.h"
 #include "lib/header.h"
@@ -54,7 +64,7 @@
 
 struct dmarc_lib {
 	struct dns	*dns;
-	psl_ctx_t	*psl;
+	struct dmarc_psl *psl;	/* dmarc_discovery = psl only */
 };
 
 /* ---- the library ---- */
@@ -69,11 +79,8 @@ dmarc_lib_new(struct dns *d, const char *psl_path, char *err, size_t errsz)
 		return NULL;
 	}
 	lib->dns = d;
-	if ((lib->psl = psl_load_file(psl_path)) == NULL ||
-	    psl_suffix_count(lib->psl) <= 0) {
-		snprintf(err, errsz, "public_suffix_list %s: cannot read a "
-		    "public suffix list from it (apt-get install "
-		    "publicsuffix)", psl_path);
+	if (psl_path != NULL &&
+	    (lib->psl = dmarc_psl_load(psl_path, err, errsz)) == NULL) {
 		dmarc_lib_free(lib);
 		return NULL;
 	}
@@ -85,33 +92,109 @@ dmarc_lib_free(struct dmarc_lib *lib)
 {
 	if (lib == NULL)
 		return;
-	psl_free(lib->psl);
+	dmarc_psl_free(lib->psl);
 	free(lib);
 }
 
-void
-dmarc_org_domain(const struct dmarc_lib *lib, const char *domain, char *out,
-    size_t outsz)
+const char *
+dmarc_lib_method(const struct dmarc_lib *lib)
+{
+	return lib->psl != NULL ? "public suffix list" : "tree walk";
+}
+
+/* ---- RFC 9989: the DNS Tree Walk ---- */
+
+static enum dmarc_found
+walk_discover(struct dmarc_lib *lib, const char *from, struct dmarc_discovery *d)
+{
+	struct dmarc_walk w;
+	const struct dmarc_walk_step *s;
+	enum dmarc_found f;
+	int i;
+
+	f = dmarc_walk_run(lib->dns, from, &w, d->why, sizeof(d->why));
+	if (f == DMARC_TEMP)
+		return f;
+	snprintf(d->org_domain, sizeof(d->org_domain), "%s",
+	    dmarc_walk_org(&w));
+	if ((i = dmarc_walk_policy(&w)) < 0) {
+		snprintf(d->why, sizeof(d->why), "no DMARC record from "
+		    "_dmarc.%.80s up to _dmarc.%.40s", from,
+		    w.step[w.n - 1].name);
+		return DMARC_NOTHING;
+	}
+	s = &w.step[i];
+	d->rec = s->rec;
+	snprintf(d->txt, sizeof(d->txt), "%s", s->txt);
+	snprintf(d->policy_domain, sizeof(d->policy_domain), "%s", s->name);
+	if (s->parse == DMARC_REC_INVALID) {
+		snprintf(d->why, sizeof(d->why), "unusable DMARC record at "
+		    "_dmarc.%.150s", s->name);
+		return DMARC_STOP_NONE;
+	}
+	return DMARC_FOUND;
+}
+
+enum dmarc_found
+dmarc_discover(struct dmarc_lib *lib, const char *from,
+    struct dmarc_discovery *d)
 {
 	char norm[FROM_DOMAIN_MAX];
-	const char *reg;
 
-	/* libpsl wants lower case: "MAIL.EXAMPLE.CO.UK" would give "CO.UK". */
-	if (domain_normalise(domain, strlen(domain), norm, sizeof(norm)) != 0) {
-		snprintf(out, outsz, "%s", domain);
-		return;
+	memset(d, 0, sizeof(*d));
+	d->method = dmarc_lib_method(lib);
+	if (domain_normalise(from, strlen(from), norm, sizeof(norm)) != 0) {
+		snprintf(d->why, sizeof(d->why), "%s", "not a domain name");
+		return DMARC_NOTHING;
 	}
-	reg = psl_registrable_domain(lib->psl, norm);
-	/* A public suffix itself has no registrable part: itself. */
-	snprintf(out, outsz, "%s", reg != NULL ? reg : norm);
+	return lib->psl != NULL ? dmarc_psl_discover(lib->psl, lib->dns, norm,
+	    d) : walk_discover(lib, norm, d);
 }
 
 int
-dmarc_aligned(const struct dmarc_lib *lib, const char *a, const char *b,
+dmarc_org_domain(struct dmarc_lib *lib, const char *domain, char *out,
+    size_t outsz)
+{
+	char norm[FROM_DOMAIN_MAX], why[200];
+	struct dmarc_walk w;
+
+	if (domain_normalise(domain, strlen(domain), norm, sizeof(norm)) != 0) {
+		snprintf(out, outsz, "%s", domain);
+		return 0;
+	}
+	if (lib->psl != NULL) {
+		dmarc_psl_org(lib->psl, norm, out, outsz);
+		return 0;
+	}
+	if (dmarc_walk_run(lib->dns, norm, &w, why, sizeof(why)) ==
+	    DMARC_TEMP) {
+		snprintf(out, outsz, "%s", norm);
+		return -1;
+	}
+	snprintf(out, outsz, "%s", dmarc_walk_org(&w));
+	return 0;
+}
+
+/* Relaxed alignment of identifier id with a domain whose organizational
+ * domain is org: id's own organizational domain must be org, so id is
+ * org or below it -- anything else aligns without a query. */
+static int
+aligned_org(struct dmarc_lib *lib, const char *id, const char *org)
+{
+	char oid[FROM_DOMAIN_MAX];
+
+	if (!domain_at_or_below(id, org))
+		return 0;
+	if (dmarc_org_domain(lib, id, oid, sizeof(oid)) != 0)
+		return -1;
+	return strcmp(oid, org) == 0;
+}
+
+int
+dmarc_aligned(struct dmarc_lib *lib, const char *a, const char *b,
     int strict)
 {
-	char na[FROM_DOMAIN_MAX], nb[FROM_DOMAIN_MAX];
-	char oa[FROM_DOMAIN_MAX], ob[FROM_DOMAIN_MAX];
+	char na[FROM_DOMAIN_MAX], nb[FROM_DOMAIN_MAX], ob[FROM_DOMAIN_MAX];
 
 	/* DKIM d= comes as written; a name that is not one never aligns. */
 	if (domain_normalise(a, strlen(a), na, sizeof(na)) != 0 ||
@@ -121,82 +204,54 @@ dmarc_aligned(const struct dmarc_lib *lib, const char *a, const char *b,
 		return 1;
 	if (strict)
 		return 0;
-	dmarc_org_domain(lib, na, oa, sizeof(oa));
-	dmarc_org_domain(lib, nb, ob, sizeof(ob));
-	return strcmp(oa, ob) == 0;
+	if (dmarc_org_domain(lib, nb, ob, sizeof(ob)) != 0)
+		return -1;
+	return aligned_org(lib, na, ob);
 }
 
-/* The DMARC record at _dmarc.<domain>, and its text into txt (txtsz
- * 0: not wanted). */
-static enum dmarc_found
-fetch(struct dmarc_lib *lib, const char *domain, struct dmarc_record *rec,
-    char *txt, size_t txtsz, char *why, size_t whysz)
+int
+dmarc_may_align(const struct dmarc_lib *lib, const char *a, const char *b)
 {
-	char name[300], err[300], **t;
-	size_t n, count = 0;
-	enum dmarc_parse last = DMARC_REC_NOT_DMARC;
-	enum dns_status st;
+	char na[FROM_DOMAIN_MAX], nb[FROM_DOMAIN_MAX];
+	char oa[FROM_DOMAIN_MAX], ob[FROM_DOMAIN_MAX];
+	const char *pa, *pb;
+	size_t common = 0;
 
-	snprintf(name, sizeof(name), "_dmarc.%s", domain);
-	st = dns_txt(lib->dns, name, &t, &n, err, sizeof(err));
-	if (st == DNS_TEMPFAIL) {
-		snprintf(why, whysz, "DNS: %.150s", err);
-		return DMARC_TEMP;
+	if (domain_normalise(a, strlen(a), na, sizeof(na)) != 0 ||
+	    domain_normalise(b, strlen(b), nb, sizeof(nb)) != 0)
+		return 0;
+	if (lib->psl != NULL) {
+		dmarc_psl_org(lib->psl, na, oa, sizeof(oa));
+		dmarc_psl_org(lib->psl, nb, ob, sizeof(ob));
+		return strcmp(oa, ob) == 0;
 	}
-	if (st != DNS_OK)
-		return DMARC_NOTHING;
-	for (size_t i = 0; i < n; i++) {
-		struct dmarc_record r;
-		enum dmarc_parse pr = dmarc_record_parse(t[i], &r);
-		if (pr == DMARC_REC_NOT_DMARC)
-			continue;
-		if (count++ == 0 && txtsz > 0)
-			snprintf(txt, txtsz, "%s", t[i]);
-		last = pr;
-		*rec = r;
+	/* Count the whole labels both end with. */
+	pa = na + strlen(na);
+	pb = nb + strlen(nb);
+	while (pa > na && pb > nb && pa[-1] == pb[-1]) {
+		pa--;
+		pb--;
+		if (*pa == '.')
+			common++;
 	}
-	dns_txt_free(t);
-	if (count == 0)
-		return DMARC_NOTHING;
-	if (count > 1) {
-		snprintf(why, whysz, "%zu DMARC records at %.150s", count,
-		    name);
-		return DMARC_STOP_NONE;
-	}
-	if (last == DMARC_REC_INVALID) {
-		snprintf(why, whysz, "unusable DMARC record at %.150s", name);
-		return DMARC_STOP_NONE;
-	}
-	return DMARC_FOUND;
+	if ((pa == na || pa[-1] == '.') && (pb == nb || pb[-1] == '.'))
+		common++;
+	return common >= 2 || strcmp(na, nb) == 0;
 }
 
-enum dmarc_found
-dmarc_discover(struct dmarc_lib *lib, const char *from,
-    struct dmarc_record *rec, char *txt, size_t txtsz, char *policy_domain,
-    size_t pdsz, char *why, size_t whysz)
+/* Alignment of identifier id with the Author Domain from, whose
+ * organizational domain discovery found: 1, 0, -1 (DNS failed). */
+static int
+aligned_with(struct dmarc_lib *lib, const char *id, const char *from,
+    const struct dmarc_discovery *d, int strict)
 {
-	char org[256];
-	enum dmarc_found f;
+	char nid[FROM_DOMAIN_MAX];
 
-	dmarc_org_domain(lib, from, org, sizeof(org));
-	f = fetch(lib, from, rec, txt, txtsz, why, whysz);
-	snprintf(policy_domain, pdsz, "%s", from);
-	if (f == DMARC_NOTHING && strcmp(org, from) != 0) {
-		f = fetch(lib, org, rec, txt, txtsz, why, whysz);
-		snprintf(policy_domain, pdsz, "%s", org);
-	}
-	if (f == DMARC_NOTHING) {
-		/* The public suffix's own record, when it says psd=y. */
-		const char *suffix = psl_unregistrable_domain(lib->psl, from);
-		if (suffix != NULL && strcmp(suffix, org) != 0 &&
-		    strcmp(suffix, from) != 0) {
-			f = fetch(lib, suffix, rec, txt, txtsz, why, whysz);
-			if (f == DMARC_FOUND && !rec->psd)
-				f = DMARC_NOTHING;
-			snprintf(policy_domain, pdsz, "%s", suffix);
-		}
-	}
-	return f;
+	if (domain_normalise(id, strlen(id), nid, sizeof(nid)) != 0)
+		return 0;
+	if (strcmp(nid, from) == 0)
+		return 1;
+	return strict ? 0 : aligned_org(lib, nid, d->org_domain);
 }
 
 static enum dmarc_policy
@@ -205,100 +260,134 @@ step_down(enum dmarc_policy p)
 	return p == DMARC_P_REJECT ? DMARC_P_QUARANTINE : DMARC_P_NONE;
 }
 
+/* More of the reason (the AR comment); cut at its size. */
+static void __attribute__((format(printf, 2, 3)))
+say(struct dmarc_verdict *v, const char *fmt, ...)
+{
+	size_t len = strlen(v->reason);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->reason + len, sizeof(v->reason) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Where the record was and how it was found: "; record
+ * _dmarc.example.com, by tree walk". */
+static void
+say_where(struct dmarc_verdict *v)
+{
+	say(v, "; record _dmarc.%s, by %s", v->policy_domain, v->discovery);
+}
+
+/* The policy that applies to the Author Domain from (4.10.1): p at its
+ * own record; np for a subdomain that does not exist, sp for one that
+ * does, p when they are absent. */
+static enum dmarc_policy
+policy_for(struct dmarc_lib *lib, const char *from, const char *where,
+    const struct dmarc_record *rec)
+{
+	struct dns_rrset rs;
+	char err[300];
+	int nx = 0;
+
+	if (strcmp(where, from) == 0)
+		return rec->p;
+	if (rec->np != DMARC_P_UNSET) {
+		nx = dns_rrset(lib->dns, from, RR_TYPE_A, &rs, err,
+		    sizeof(err)) == DNS_NXDOMAIN;
+		dns_rrset_free(&rs);
+	}
+	if (nx)
+		return rec->np;
+	return rec->sp != DMARC_P_UNSET ? rec->sp : rec->p;
+}
+
 /* One Author Domain. */
 static void
 check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
-    const char *from, unsigned sample, struct dmarc_verdict *v)
+    const char *from, struct dmarc_verdict *v)
 {
-	struct dmarc_record rec;
-	char why[200] = "";
+	struct dmarc_discovery d;
 	enum dmarc_found f;
-	int dkim_ok = 0, spf_ok = 0, partial = 0;
+	int dkim_ok = 0, spf_ok = 0, partial = 0, unknown = 0;
 	const struct spf_verdict *spf;
 
 	memset(v, 0, sizeof(*v));
 	v->evaluated = 1;
 	snprintf(v->from_domain, sizeof(v->from_domain), "%s", from);
 
-	f = dmarc_discover(lib, from, &rec, NULL, 0, v->policy_domain,
-	    sizeof(v->policy_domain), why, sizeof(why));
+	f = dmarc_discover(lib, from, &d);
+	v->discovery = d.method;
 	switch (f) {
 	case DMARC_TEMP:
-		v->result = DMARC_R_TEMPERROR;
-		v->policy_domain[0] = '\0';
-		snprintf(v->reason, sizeof(v->reason), "%s", why);
-		return;
 	case DMARC_NOTHING:
 	case DMARC_STOP_NONE:
-		v->result = DMARC_R_NONE;
-		v->policy_domain[0] = '\0';
-		snprintf(v->reason, sizeof(v->reason), "%s", f == DMARC_NOTHING ?
-		    "no DMARC record" : why);
+		/* Nothing found: the log's dmarc_discovery says how not. */
+		v->result = f == DMARC_TEMP ? DMARC_R_TEMPERROR : DMARC_R_NONE;
+		if (f == DMARC_NOTHING)
+			say(v, "no DMARC record");
+		else
+			say(v, "%s, by %s", d.why, d.method);
 		return;
 	case DMARC_FOUND:
 		break;
 	}
-
-	/* The policy that applies to this Author Domain. */
-	v->policy = rec.p;
-	if (strcasecmp(v->policy_domain, from) != 0) {
-		int nx = 0;
-		if (rec.np != DMARC_P_UNSET) {
-			struct dns_rrset rs;
-			char err[300];
-			nx = dns_rrset(lib->dns, from, RR_TYPE_A, &rs, err,
-			    sizeof(err)) == DNS_NXDOMAIN;
-			dns_rrset_free(&rs);
-		}
-		if (nx)
-			v->policy = rec.np;
-		else if (rec.sp != DMARC_P_UNSET)
-			v->policy = rec.sp;
-	}
+	snprintf(v->policy_domain, sizeof(v->policy_domain), "%s",
+	    d.policy_domain);
+	v->policy = policy_for(lib, from, d.policy_domain, &d.rec);
 
 	for (size_t i = 0; i < in->ndkim && !dkim_ok; i++) {
-		int aligned = strcmp(in->dkim[i].result, "pass") == 0 &&
-		    dmarc_aligned(lib, in->dkim[i].domain, from,
-		    rec.adkim_strict);
+		int aligned = strcmp(in->dkim[i].result, "pass") == 0 ?
+		    aligned_with(lib, in->dkim[i].domain, from, &d,
+		    d.rec.adkim_strict) : 0;
+		unknown |= aligned < 0;
 		/* A pass whose l= leaves part of the body unsigned vouches
 		 * for that part only: not an aligned pass unless allowed. */
-		if (aligned && in->dkim[i].partial_body && !in->allow_partial) {
+		if (aligned > 0 && in->dkim[i].partial_body &&
+		    !in->allow_partial) {
 			partial = 1;
 			continue;
 		}
-		dkim_ok = aligned;
+		dkim_ok = aligned > 0;
 	}
 	/* The caller gives MAIL FROM's result; HELO's only for the null
 	 * sender (never HELO standing in for MAIL FROM: CVE-2019-20790). */
 	spf = in->spf;
-	spf_ok = spf != NULL && spf->checked && spf->result == SPFR_PASS &&
-	    dmarc_aligned(lib, spf->domain, from, rec.aspf_strict);
+	if (!dkim_ok && spf != NULL && spf->checked &&
+	    spf->result == SPFR_PASS) {
+		spf_ok = aligned_with(lib, spf->domain, from, &d,
+		    d.rec.aspf_strict);
+		unknown |= spf_ok < 0;
+		spf_ok = spf_ok > 0;
+	}
 
 	if (dkim_ok || spf_ok) {
 		v->result = DMARC_R_PASS;
 		v->disposition = DMARC_P_NONE;
-		snprintf(v->reason, sizeof(v->reason), "%s aligned",
-		    dkim_ok && spf_ok ? "DKIM and SPF" : dkim_ok ? "DKIM" :
-		    "SPF");
+		say(v, "%s aligned", dkim_ok ? "DKIM" : "SPF");
+		say_where(v);
+		return;
+	}
+	if (unknown) {
+		/* A walk from an identifier failed: it might have aligned. */
+		v->result = DMARC_R_TEMPERROR;
+		say(v, "DNS failed finding an identifier's organizational "
+		    "domain");
+		say_where(v);
 		return;
 	}
 	v->result = DMARC_R_FAIL;
 	v->disposition = v->policy;
-	if (rec.testing) {
+	if (d.rec.testing) {
 		v->disposition = step_down(v->policy);
-		snprintf(v->reason, sizeof(v->reason), "%s", "no aligned "
-		    "pass; t=y: one step milder");
-	} else if (sample >= (unsigned)rec.pct) {
-		v->disposition = step_down(v->policy);
-		snprintf(v->reason, sizeof(v->reason), "no aligned pass; not "
-		    "sampled at pct=%d: one step milder", rec.pct);
+		say(v, "no aligned pass; t=y: one step milder");
 	} else
-		snprintf(v->reason, sizeof(v->reason), "%s",
-		    "no aligned DKIM or SPF pass");
+		say(v, "no aligned DKIM or SPF pass");
 	if (partial)
-		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) -
-		    strlen(v->reason), "; the aligned DKIM pass signs part of "
-		    "the body only, l=");
+		say(v, "; the aligned DKIM pass signs part of the body only, "
+		    "l=");
+	say_where(v);
 }
 
 /* Worse first: fail (stricter disposition first), temperror, none,
@@ -334,29 +423,58 @@ author_domains(const struct header *hdrs, size_t nhdrs,
 	return fs;
 }
 
+/* Start the queries of domain's walk (lower case) that the walks of
+ * the Author Domains do not make: those below the parent it shares with
+ * from.  A name that can never align with from needs no walk at all. */
+static void
+prefetch_walk(struct dmarc_lib *lib, const char *domain, const char *from)
+{
+	char names[DMARC_WALK_MAX][DMARC_NAME_MAX], q[DMARC_NAME_MAX + 8];
+	size_t n = dmarc_walk_names(domain, names, DMARC_WALK_MAX);
+
+	for (size_t k = 0; k < n; k++) {
+		if (from != NULL && domain_at_or_below(from, names[k]))
+			break;	/* from's walk asks this one and those above */
+		snprintf(q, sizeof(q), "_dmarc.%.*s", DMARC_NAME_MAX - 1,
+		    names[k]);
+		dns_prefetch(lib->dns, q, RR_TYPE_TXT);
+	}
+}
+
 void
-dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs)
+dmarc_prefetch(struct dmarc_lib *lib, const struct header *hdrs, size_t nhdrs,
+    const char *const *ids, size_t nids)
 {
 	struct from_result fr;
-	char name[300], org[256];
+	char name[DMARC_NAME_MAX + 8], org[DMARC_NAME_MAX], id[FROM_DOMAIN_MAX];
 	size_t nfrom;
 
 	if (author_domains(hdrs, nhdrs, &fr, &nfrom) != FROM_OK || nfrom != 1)
 		return;
 	for (size_t i = 0; i < fr.n; i++) {
-		snprintf(name, sizeof(name), "_dmarc.%s", fr.domain[i]);
-		dns_prefetch(lib->dns, name, RR_TYPE_TXT);
-		dmarc_org_domain(lib, fr.domain[i], org, sizeof(org));
-		if (strcmp(org, fr.domain[i]) != 0) {
-			snprintf(name, sizeof(name), "_dmarc.%s", org);
+		if (lib->psl != NULL) {
+			snprintf(name, sizeof(name), "_dmarc.%s", fr.domain[i]);
 			dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+			dmarc_psl_org(lib->psl, fr.domain[i], org, sizeof(org));
+			snprintf(name, sizeof(name), "_dmarc.%s", org);
+			if (strcmp(org, fr.domain[i]) != 0)
+				dns_prefetch(lib->dns, name, RR_TYPE_TXT);
+			continue;
 		}
+		/* The whole walk at once: its queries are independent,
+		 * only where it stops is not (at most 8). */
+		prefetch_walk(lib, fr.domain[i], NULL);
+		for (size_t k = 0; k < nids; k++)
+			if (domain_normalise(ids[k], strlen(ids[k]), id,
+			    sizeof(id)) == 0 && strcmp(id, fr.domain[i]) != 0 &&
+			    dmarc_may_align(lib, id, fr.domain[i]))
+				prefetch_walk(lib, id, fr.domain[i]);
 	}
 }
 
 void
 dmarc_check(struct dmarc_lib *lib, const struct dmarc_inputs *in,
-    unsigned sample, struct dmarc_verdict *out)
+    struct dmarc_verdict *out)
 {
 	struct from_result fr;
 	enum from_status fs;
@@ -390,7 +508,7 @@ dmarc_check(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 			dup = strcmp(fr.domain[i], fr.domain[j]) == 0;
 		if (dup)
 			continue;
-		check_domain(lib, in, fr.domain[i], sample, &v);
+		check_domain(lib, in, fr.domain[i], &v);
 		if (i == 0 || rank(&v) > rank(out))
 			*out = v;
 	}

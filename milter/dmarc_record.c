@@ -1,11 +1,16 @@
 /*
  * NAME
- *	dmarc_record -- a DMARC policy record (RFC 7489 6.3), parsed
+ *	dmarc_record -- a DMARC policy record (RFC 9989 4.7), parsed
  * SYNOPSIS
  *	if (dmarc_record_parse(txt, &rec) == DMARC_REC_OK) ...
  * DESCRIPTION
  *	A pure function over the TXT record's text, for dmarc.c and for
  *	the fuzzer (t/fuzz/parsers.c).  See dmarc.h for what it returns.
+ *
+ *	RFC 9989 drops pct=, rf= and ri=: they are unknown tags now, and
+ *	ignored.  A bad np= makes the record unusable like a bad sp= (4.10.1:
+ *	"contains an sp or np tag that is not valid"), unless a valid rua=
+ *	turns it into p=none.  psd= other than y or n counts as u.
  */
 #include "buildconf.h"
 
@@ -17,7 +22,7 @@
 
 #include "milter/dmarc.h"
 
-/* RFC 7489 6.4 ABNF; WSP around "=" and ";". */
+/* RFC 9989 4.8 ABNF (as RFC 7489 6.4); WSP around "=" and ";". */
 
 static const char *
 skip_wsp(const char *p)
@@ -57,14 +62,13 @@ rua_valid(const char *v)
 enum dmarc_parse
 dmarc_record_parse(const char *txt, struct dmarc_record *r)
 {
-	static const char *const tags[] = { "v", "p", "sp", "np", "pct",
-	    "adkim", "aspf", "t", "psd", "rua" };
+	static const char *const tags[] = { "v", "p", "sp", "np", "adkim",
+	    "aspf", "t", "psd", "rua" };
 	int seen[sizeof(tags) / sizeof(tags[0])] = { 0 };
 	const char *p = skip_wsp(txt);
-	int p_ok = 0, sp_bad = 0, rua_ok = 0, dup = 0;
+	int p_ok = 0, sp_bad = 0, np_bad = 0, rua_ok = 0, dup = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->pct = 100;
 	/* "v" *WSP "=" *WSP "DMARC1", exactly, then ";" or the end. */
 	if (*p != 'v')
 		return DMARC_REC_NOT_DMARC;
@@ -125,13 +129,9 @@ dmarc_record_parse(const char *txt, struct dmarc_record *r)
 		} else if (strcasecmp(name, "sp") == 0) {
 			r->sp = policy_value(val);
 			sp_bad = r->sp == DMARC_P_UNSET;
-		} else if (strcasecmp(name, "np") == 0)
-			r->np = policy_value(val);	/* bad: ignored */
-		else if (strcasecmp(name, "pct") == 0) {
-			char *end;
-			long v = strtol(val, &end, 10);
-			r->pct = *val != '\0' && *end == '\0' && v >= 0 &&
-			    v <= 100 ? (int)v : 100;
+		} else if (strcasecmp(name, "np") == 0) {
+			r->np = policy_value(val);
+			np_bad = r->np == DMARC_P_UNSET;
 		} else if (strcasecmp(name, "adkim") == 0)
 			r->adkim_strict = strcasecmp(val, "s") == 0;
 		else if (strcasecmp(name, "aspf") == 0)
@@ -139,19 +139,20 @@ dmarc_record_parse(const char *txt, struct dmarc_record *r)
 		else if (strcasecmp(name, "t") == 0)
 			r->testing = strcasecmp(val, "y") == 0;
 		else if (strcasecmp(name, "psd") == 0)
-			r->psd = strcasecmp(val, "y") == 0;
+			r->psd = strcasecmp(val, "y") == 0 ? DMARC_PSD_Y :
+			    strcasecmp(val, "n") == 0 ? DMARC_PSD_N :
+			    DMARC_PSD_U;
 		else if (strcasecmp(name, "rua") == 0)
 			rua_ok = rua_valid(val);
 	}
 	if (dup)
 		return DMARC_REC_INVALID;
-	if (!p_ok || sp_bad) {
-		/* 6.6.3 step 6: act as p=none when rua is usable. */
+	if (!p_ok || sp_bad || np_bad) {
+		/* RFC 9989 4.10.1: act as p=none when rua is usable. */
 		if (!rua_ok)
 			return DMARC_REC_INVALID;
 		r->p = DMARC_P_NONE;
-		if (sp_bad)
-			r->sp = DMARC_P_UNSET;
+		r->sp = r->np = DMARC_P_UNSET;
 	}
 	return DMARC_REC_OK;
 }

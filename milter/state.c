@@ -46,6 +46,13 @@ state_key_owner(const struct config *cfg)
 	return geteuid();
 }
 
+const char *
+state_suffix_list(const struct config *cfg)
+{
+	return cfg->dmarc_discovery == DMARC_DISCOVERY_PSL ?
+	    cfg->public_suffix_list : NULL;
+}
+
 static void
 state_free(struct af_state *st)
 {
@@ -79,7 +86,8 @@ check_paths(const struct config *cfg, struct config_errors *errs)
 		{ "signing_table", cfg->signing_table, TABLE_MAX },
 		{ "policy_overrides", cfg->policy_overrides, TABLE_MAX },
 		{ "dns_trust_anchor", cfg->dns_trust_anchor, TRUST_ANCHOR_MAX },
-		{ "public_suffix_list", cfg->public_suffix_list,
+		{ "public_suffix_list", cfg->dmarc_discovery ==
+		    DMARC_DISCOVERY_PSL ? cfg->public_suffix_list : "",
 		    SUFFIX_LIST_MAX },
 	};
 	int rc = 0;
@@ -119,7 +127,6 @@ check_signtable(struct af_state *st, struct config_errors *errs)
 	for (size_t i = 0; i < signtable_count(st->signtable); i++) {
 		const struct signtable_entry *e = signtable_entry(
 		    st->signtable, i);
-		char a[FROM_DOMAIN_MAX + 1], b[FROM_DOMAIN_MAX + 1];
 		size_t have = 0;
 
 		for (size_t k = 0; k < st->keys->n; k++)
@@ -137,9 +144,8 @@ check_signtable(struct af_state *st, struct config_errors *errs)
 				    e->selector[j]);
 		if (e->kind == ST_ANY)
 			continue;
-		dmarc_org_domain(st->dmarc, e->domain, a, sizeof(a));
-		dmarc_org_domain(st->dmarc, e->key_domain, b, sizeof(b));
-		if (strcmp(a, b) != 0)
+		/* No DNS while loading: what the names alone rule out. */
+		if (!dmarc_may_align(st->dmarc, e->domain, e->key_domain))
 			config_errors_add(&st->warnings, "%s:%u: mail from %s "
 			    "signed with d=%s never aligns for DMARC (another "
 			    "organizational domain): receivers see a "
@@ -184,7 +190,7 @@ state_build(const char *path, struct config_errors *errs)
 	    (unsigned)st->cfg->dkim_max_signatures, err, sizeof(err))) == NULL ||
 	    (st->spf = spf_lib_new(st->dns, st->cfg->authserv_id, err,
 	    sizeof(err))) == NULL ||
-	    (st->dmarc = dmarc_lib_new(st->dns, st->cfg->public_suffix_list,
+	    (st->dmarc = dmarc_lib_new(st->dns, state_suffix_list(st->cfg),
 	    err, sizeof(err))) == NULL) {
 		config_errors_add(errs, "%s: %s", where_of(st->cfg, err), err);
 		goto fail;

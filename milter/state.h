@@ -47,5 +47,8 @@ void		 state_release(struct af_state *st);
 void		 state_shutdown(void);
 /* The uid that must own private keys: `user`'s, else our own. */
 uid_t		 state_key_owner(const struct config *);
+/* The public suffix list DMARC reads (dmarc_discovery = psl), or NULL:
+ * the DNS Tree Walk. */
+const char	*state_suffix_list(const struct config *);
 
 #endif

@@ -17,8 +17,8 @@
  *	   RFC 5322 requires one From; DMARC cannot protect the reader of a
  *	   message whose author is ambiguous (bad-input F1).
  *	4. From domain in allow_from_domains: accept.
- *	5. dmarc=fail: the disposition (published p/sp/np after pct= and
- *	   t=y): reject 550 5.7.1 naming DMARC and the From domain;
+ *	5. dmarc=fail: the disposition (published p/sp/np after t=y):
+ *	   reject 550 5.7.1 naming DMARC and the From domain;
  *	   quarantine (Postfix's hold queue); none: accept.
  *	6. dmarc=temperror: temperror_action (accept, or 451 4.7.1).
  *	7. No DMARC policy and SPF fail: spf_fail_action (accept, tag,

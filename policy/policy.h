@@ -41,8 +41,8 @@ struct policy_out {
 	char		 text[400];	/* reply text, or the tag / hold reason */
 };
 
-/* Pure: no I/O, no clock, no randomness (pct sampling is in the DMARC
- * verdict's disposition already). */
+/* Pure: no I/O, no clock, no randomness (t=y's step down is in the
+ * DMARC verdict's disposition already). */
 void		 policy_decide(const struct policy_in *,
 		    const struct policy_rules *, struct policy_out *);
 const char	*policy_action_name(enum policy_action);

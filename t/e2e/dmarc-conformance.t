@@ -5,7 +5,10 @@
 # signatures (dkimpy signs; a "fail" signature is made with a key DNS does
 # not publish).  The message goes through the milter protocol; the dmarc=
 # result and policy.dmarc of our Authentication-Results header and the
-# disposition in the log line are compared with the case.
+# disposition in the log line are compared with the case, and so is where
+# the record was: the policy_domain column against the log's
+# dmarc_policy_domain and the AR comment, which both say the DNS Tree Walk
+# (RFC 9989 4.10) found it.
 #
 # The TLD "test" is renamed "tst" in every case: unbound (and so
 # libunbound) answers test. itself (RFC 6761) and never asks our server.
@@ -138,6 +141,7 @@ def send(af, helo, env, raw):
     res = ar_parse(ars[0])[1:] if code == b"c" and len(ars) == 1 else []
     dm = [r for r in res if r.startswith("dmarc=")]
     line = json.loads(af.log_text().strip().splitlines()[-1])
+    line["_ar"] = ars[0] if len(ars) == 1 else ""
     return (dm[0] if dm else "?%r %r" % (code, res)), line
 
 
@@ -146,14 +150,29 @@ def prop(result, name):
     return m.group(1) if m else ""
 
 
+# The queries a walk may make (RFC 9989 4.10): case -> (the _dmarc TXT
+# queries in all, names never asked for).
+WALK_QUERIES = {
+    "tw-deep-skipped": (8, ["_dmarc.a.b.c.d.e.f.g.example.com"]),
+    "bis-treewalk-deep": (8, []),
+}
+
+
+def dmarc_queries():
+    """The _dmarc TXT names the DNS server was asked for, once each."""
+    with open(h.dns_query_log, errors="replace") as f:
+        return set(re.findall(r" (_dmarc\.\S+)\. TXT IN$", f.read(), re.M))
+
+
 n_ok = 0
 for c in cases:
     recs, extra, helo, env, raw = build(c)
-    h.start_dns(recs, extra)
+    h.start_dns(recs, extra, log_queries=c["id"] in WALK_QUERIES)
     af = h.start_authfilter({"dns_timeout": "2s"}, name="af-%s" % c["id"])
     tries = 40 if c["id"] == "pct-50" else 1
     got = [send(af, helo, env, raw) for _ in range(tries)]
     h.stop_authfilter(af)
+    asked = dmarc_queries() if c["id"] in WALK_QUERIES else set()
     h.stop_dns()
     dm, line = got[0]
     result = dm.split()[0][6:] if dm.startswith("dmarc=") else dm
@@ -169,10 +188,25 @@ for c in cases:
     if c["expected_policy"] and prop(dm, "policy.dmarc") != c["expected_policy"]:
         problems.append("policy.dmarc=%r, want %r" % (prop(dm, "policy.dmarc"),
                                                       c["expected_policy"]))
+    pd = c["policy_domain"]
+    if line.get("dmarc_policy_domain", "") != pd:
+        problems.append("log dmarc_policy_domain=%r, want %r"
+                        % (line.get("dmarc_policy_domain"), pd))
+    if line.get("dmarc_from") and line.get("dmarc_discovery") != "tree walk":
+        problems.append("log dmarc_discovery=%r" % line.get("dmarc_discovery"))
+    if pd and "_dmarc.%s, by tree walk" % pd not in line["_ar"]:
+        problems.append("the AR comment does not say _dmarc.%s, by tree walk"
+                        % pd)
+    if c["id"] in WALK_QUERIES:
+        want_n, never = WALK_QUERIES[c["id"]]
+        if len(asked) != want_n or set(never) & asked:
+            problems.append("_dmarc queries %s, want %d and none of %s"
+                            % (sorted(asked), want_n, never))
     disp = c["expected_disposition"]
     if c["id"] == "pct-50":
+        # RFC 9989: pct is no tag any more, nothing is sampled.
         seen = {l.get("dmarc_disposition") for _, l in got}
-        if seen != {"reject", "quarantine"}:
+        if seen != {"reject"}:
             problems.append("40 messages at pct=50 gave dispositions %r" % seen)
     elif disp in ("none", "quarantine", "reject") and want in ("pass", "fail"):
         # For none, permerror and temperror the column is local policy

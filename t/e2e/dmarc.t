@@ -3,7 +3,10 @@
 # 127.0.0.2) pass by SPF only, by DKIM only, fail, none, and a subdomain
 # through its organizational domain; then, through the milter protocol,
 # the inputs behind OpenDMARC's CVEs (bad-input D3) and From ambiguity
-# (F1): each gets the RFC's verdict and the daemon stays up.
+# (F1): each gets the RFC's verdict and the daemon stays up.  Last, the
+# same message under both discoveries: RFC 9989's tree walk (the default)
+# and dmarc_discovery = psl (RFC 7489, the public suffix list).
+import json
 import os
 import re
 import sys
@@ -37,6 +40,9 @@ h.start_dns([
     txt("_dmarc.helo-ok.example", "v=DMARC1; p=reject"),
     txt("_dmarc.empty-p.example", "v=DMARC1; p="),
     txt("_dmarc.semicolons.example", "v=DMARC1;;;;"),
+    # mail.psl.example publishes; its parent psl.example does not.
+    txt("_dmarc.mail.psl.example", "v=DMARC1; p=reject"),
+    txt("psl.example", "v=spf1 ip4:192.0.2.1 -all"),
 ])
 af = h.start_authfilter({"dns_timeout": "2s"})
 sink = h.start_sink()
@@ -133,5 +139,22 @@ t.is_(dm([("From", ' "a@spf-ok.example" <x@bad.example>')], "a@spf-ok.example"),
 t.is_(dm([("From", " <a@co.uk>")], "a@spf-ok.example"),
       "dmarc=none header.from=co.uk", "D5: a public suffix as From: none")
 t.ok(af.alive(), "daemon alive after every DMARC case")
+
+# ---- discovery: tree walk (default) or the public suffix list ----
+# The tree walk finds one record, mail.psl.example's own: that is its
+# organizational domain, and MAIL FROM psl.example does not align.  The
+# suffix list says psl.example for both: aligned.
+t.is_(dm([("From", " <a@mail.psl.example>")], "a@psl.example"),
+      "dmarc=fail header.from=mail.psl.example policy.dmarc=reject",
+      "tree walk: a parent that publishes nothing is another organization")
+h.stop_authfilter(af)
+af = h.start_authfilter({"dns_timeout": "2s", "dmarc_discovery": "psl"},
+                        name="psl")
+t.is_(dm([("From", " <a@mail.psl.example>")], "a@psl.example"),
+      "dmarc=pass header.from=mail.psl.example policy.dmarc=reject",
+      "dmarc_discovery = psl: RFC 7489's organizational domain psl.example")
+line = json.loads(af.log_text().strip().splitlines()[-1])
+t.is_(line.get("dmarc_discovery"), "public suffix list",
+      "the log says the suffix list found it")
 h.finish()
 t.done()

@@ -6,6 +6,9 @@
 #    message is sent: the test waits for the forwarder to see each query
 #    while the message is still open.  At end of message the checks use
 #    those answers: each name was asked once, and the verdicts are right.
+#    DMARC's tree walk (RFC 9989 4.10) is asked for whole: every name of
+#    the From domain's walk, and the names a signer's own walk adds
+#    (d=mail.sender.example: _dmarc.mail.sender.example).
 # 2. With a server that never answers, end of message waits at most
 #    dns_message_budget (2 s here, dns_timeout 10 s), gives temperror,
 #    and meanwhile tells the MTA it is alive (SMFIR_PROGRESS).
@@ -31,19 +34,21 @@ h.start_dns([
     txt("s1._domainkey.sender.example.", "v=DKIM1; k=rsa; p=" + p),
     txt("_dmarc.sender.example.", "v=DMARC1; p=reject"),
     txt("s1._domainkey.slow.example.", "v=DKIM1; k=rsa; p=" + p),
+    txt("s1._domainkey.mail.sender.example.", "v=DKIM1; k=rsa; p=" + p),
 ])
 
 
-def signed(dom):
+def signed(dom, d=None):
     msg = (b"From: <a@%s>\r\nTo: <b@example.net>\r\nSubject: early\r\n"
            b"Message-ID: <1@%s>\r\n\r\nHello.\r\n" % (dom, dom))
-    sig = dkim.sign(msg, b"s1", dom, key, include_headers=[b"from", b"to", b"subject"])
+    sig = dkim.sign(msg, b"s1", d or dom, key,
+                    include_headers=[b"from", b"to", b"subject"])
     return sig + msg
 
 
-def open_message(af, dom):
+def open_message(af, dom, d=None):
     """A message through its end of headers; returns (milter, body)."""
-    raw = signed(dom.encode())
+    raw = signed(dom.encode(), d.encode() if d else None)
     head, body = raw.split(b"\r\n\r\n", 1)
     m = Milter("127.0.0.1", af.port)
     m.connect(hostname="mx.client.test", ip="192.0.2.1")
@@ -71,7 +76,7 @@ fwd = DelayingForwarder(h.dns_port, delay=0.1)
 af = h.start_authfilter({"dns_resolver": "127.0.0.1@%d" % fwd.port})
 m, body = open_message(af, "sender.example")
 wanted = ["sender.example", "_spf.sender.example", "s1._domainkey.sender.example",
-          "_dmarc.sender.example"]
+          "_dmarc.sender.example", "_dmarc.example"]
 for name in wanted:
     t.ok(wait_for(lambda: fwd.seen(name) > 0, timeout=10),
          "asked for %s TXT before end of message" % name,
@@ -83,6 +88,18 @@ t.like(ar, "dkim=pass header.d=sender.example", "DKIM pass")
 t.like(ar, "dmarc=pass", "DMARC pass")
 for name in wanted:
     t.is_(fwd.seen(name), 1, "%s asked once: end of message used that answer" % name)
+m.quit()
+# A signer below the From domain: its walk's own name too, before the end.
+m, body = open_message(af, "sender.example", d="mail.sender.example")
+t.ok(wait_for(lambda: fwd.seen("_dmarc.mail.sender.example") > 0, timeout=10),
+     "asked for the signer's walk (_dmarc.mail.sender.example) before end "
+     "of message", "queries: %r" % fwd.queries)
+code, ar = finish(m, body)
+t.like(ar, "dkim=pass header.d=mail.sender.example", "DKIM pass, d= below From")
+t.like(ar, "dmarc=pass (DKIM aligned", "DMARC pass: the walks found one "
+       "organizational domain")
+t.is_(fwd.seen("_dmarc.mail.sender.example"), 1,
+      "_dmarc.mail.sender.example asked once")
 m.quit()
 h.stop_authfilter(af)
 fwd.stop()

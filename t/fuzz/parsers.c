@@ -141,8 +141,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (dmarc_record_parse(s, &r) == DMARC_REC_OK)
 		touched += (size_t)r.p + (size_t)r.sp + (size_t)r.np +
-		    (size_t)r.pct + (size_t)r.adkim_strict +
-		    (size_t)r.aspf_strict + (size_t)r.testing + (size_t)r.psd;
+		    (size_t)r.adkim_strict + (size_t)r.aspf_strict +
+		    (size_t)r.testing + (size_t)r.psd;
 	free(s);
 	return 0;
 }

@@ -106,5 +106,19 @@ main(void)
 	ok(domain_normalise("EXAMPLE.org.", 12, out, sizeof(out)) == 0 &&
 	    strcmp(out, "example.org") == 0, "normalise: case and dot");
 	ok(domain_normalise(".", 1, out, sizeof(out)) != 0, "normalise: root");
+
+	/* MAIL FROM's domain, for SPF and DMARC's prefetch. */
+	envelope_domain("<a@bounce.example.org>", out, sizeof(out));
+	is_str(out, "bounce.example.org", "envelope: <local@domain>");
+	envelope_domain("<\"a@b\"@example.org>", out, sizeof(out));
+	is_str(out, "example.org", "envelope: the last @ counts");
+	envelope_domain("<>", out, sizeof(out));
+	is_str(out, "", "envelope: the null sender has none");
+	envelope_domain(NULL, out, sizeof(out));
+	is_str(out, "", "envelope: none given");
+	envelope_domain("<a@[192.0.2.1]>", out, sizeof(out));
+	is_str(out, "", "envelope: an address literal is no domain");
+	envelope_domain("<a@example.org>", out, 5);
+	is_str(out, "", "envelope: no room, nothing cut");
 	return done_testing();
 }

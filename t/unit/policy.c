@@ -85,10 +85,10 @@ main(void)
 	    strstr(out.text, "example.com") != NULL,
 	    "the reject text names DMARC and the From domain");
 
-	/* pct / t=y step-downs arrive as the disposition */
+	/* t=y's step down arrives as the disposition */
 	fail_with(DMARC_P_REJECT, DMARC_P_QUARANTINE);
 	is_str(decide(), "quarantine/quarantine/dmarc_quarantine  ",
-	    "p=reject not sampled (pct): quarantine");
+	    "p=reject with t=y: quarantine");
 	fail_with(DMARC_P_QUARANTINE, DMARC_P_NONE);
 	is_str(decide(), "accept/accept/dmarc_fail_policy_none  ",
 	    "p=quarantine not sampled: accept");
