@@ -596,6 +596,23 @@ config_each_line(char *text, void (*fn)(void *, unsigned, char *), void *arg)
 	}
 }
 
+int
+config_table_lines(const char *src, const char *text,
+    void (*fn)(void *, unsigned, char *), void *arg,
+    struct config_errors *errs)
+{
+	char *copy = strdup(text);
+	size_t before = errs->n;
+
+	if (copy == NULL) {
+		config_errors_add(errs, "%s: out of memory", src);
+		return -1;
+	}
+	config_each_line(copy, fn, arg);
+	free(copy);
+	return errs->n > before ? -1 : 0;
+}
+
 unsigned
 config_setting_line(const struct config *cfg, const char *name)
 {

@@ -129,6 +129,12 @@ char		*config_read_file(const char *path, size_t max, const char *what,
  * that is neither blank nor a "#" comment. */
 void		 config_each_line(char *text, void (*fn)(void *, unsigned,
 		    char *), void *arg);
+/* config_each_line() over a copy of a table file's text (src names it
+ * in messages): 0, or -1 when fn added problems to errs (or memory ran
+ * out, said there). */
+int		 config_table_lines(const char *src, const char *text,
+		    void (*fn)(void *, unsigned, char *), void *arg,
+		    struct config_errors *errs);
 int		 config_parse_duration(const char *s, unsigned *out);
 int		 config_parse_size(const char *s, size_t *out);
 

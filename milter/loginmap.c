@@ -131,19 +131,13 @@ struct loginmap *
 loginmap_parse(const char *src, const char *text, struct config_errors *errs)
 {
 	struct loginmap *m = calloc(1, sizeof(*m));
-	char *copy = strdup(text);
-	size_t before = errs->n;
 	struct parse_ctx c = { m, src, errs };
 
-	if (m == NULL || copy == NULL) {
-		free(m);
-		free(copy);
+	if (m == NULL) {
 		config_errors_add(errs, "%s: out of memory", src);
 		return NULL;
 	}
-	config_each_line(copy, one_line, &c);
-	free(copy);
-	if (errs->n > before) {
+	if (config_table_lines(src, text, one_line, &c, errs) != 0) {
 		loginmap_free(m);
 		return NULL;
 	}

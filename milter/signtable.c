@@ -162,19 +162,13 @@ struct signtable *
 signtable_parse(const char *src, const char *text, struct config_errors *errs)
 {
 	struct signtable *t = calloc(1, sizeof(*t));
-	char *copy = strdup(text);
-	size_t before = errs->n;
 	struct parse_ctx c = { t, src, errs };
 
-	if (t == NULL || copy == NULL) {
-		free(t);
-		free(copy);
+	if (t == NULL) {
 		config_errors_add(errs, "%s: out of memory", src);
 		return NULL;
 	}
-	config_each_line(copy, one_line, &c);
-	free(copy);
-	if (errs->n > before) {
+	if (config_table_lines(src, text, one_line, &c, errs) != 0) {
 		signtable_free(t);
 		return NULL;
 	}

@@ -148,19 +148,14 @@ struct overrides *
 overrides_parse(const char *src, const char *text, struct config_errors *errs)
 {
 	struct overrides *o = calloc(1, sizeof(*o));
-	char *copy = strdup(text);
-	size_t before = errs->n;
 	struct parse_ctx c = { o, errs };
 
-	if (o == NULL || copy == NULL || (o->src = strdup(src)) == NULL) {
+	if (o == NULL || (o->src = strdup(src)) == NULL) {
 		overrides_free(o);
-		free(copy);
 		config_errors_add(errs, "%s: out of memory", src);
 		return NULL;
 	}
-	config_each_line(copy, parse_line, &c);
-	free(copy);
-	if (errs->n > before) {
+	if (config_table_lines(src, text, parse_line, &c, errs) != 0) {
 		overrides_free(o);
 		return NULL;
 	}
