@@ -23,15 +23,8 @@ t = Tap()
 h = Harness(t)
 kd = os.path.join(h.tmp, "keys")
 kconf = h.write_conf({"user": TEST_USER, "key_dir": kd}, "keys.conf")
-records = []
-for alg, sel in (("rsa", "r1"), ("ed25519", "e1")):
-    rc, out, err = h.keys(kconf, "new", "example.org", "--alg", alg,
-                          "--selector", sel)
-    m = re.search(r'^(\S+) IN TXT \( (.*) \)$', out, re.M)
-    t.ok(rc == 0 and m, "key %s made" % sel, out + err)
-    records.append("%s 300 IN TXT %s" % (m.group(1), m.group(2)))
-    rc, out, err = h.keys(kconf, "activate", "example.org", sel, "--force")
-    t.is_(rc, 0, "key %s active" % sel)
+records = h.active_keys(kconf, [("example.org", "rsa", "r1"),
+                                ("example.org", "ed25519", "e1")])
 h.start_dns(records)
 d = h.start_authfilter({"key_dir": kd})
 

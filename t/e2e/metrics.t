@@ -28,11 +28,8 @@ records = [
     '_dmarc.example.org. 300 IN TXT "v=DMARC1; p=none"',
     'bad.example. 300 IN TXT "v=spf1 -all"',
 ]
-for alg, sel in (("rsa", "r1"), ("ed25519", "e1")):
-    rc, out, err = h.keys(kconf, "new", "example.org", "--alg", alg, "--selector", sel)
-    m = re.search(r'^(\S+) IN TXT \( (.*) \)$', out, re.M)
-    records.append("%s 300 IN TXT %s" % (m.group(1), m.group(2)))
-    h.keys(kconf, "activate", "example.org", sel, "--force")
+records += h.active_keys(kconf, [("example.org", "rsa", "r1"),
+                                 ("example.org", "ed25519", "e1")], checked=False)
 h.start_dns(records)
 mport = free_port()
 listen = "127.0.0.1:%d" % mport

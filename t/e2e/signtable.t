@@ -19,15 +19,9 @@ t = Tap()
 h = Harness(t)
 kd = os.path.join(h.tmp, "keys")
 kconf = h.write_conf({"user": TEST_USER, "key_dir": kd}, "keys.conf")
-records = []
-for dom, alg, sel in (("example.net", "rsa", "r1"), ("hosting.example", "rsa", "h1"),
-                      ("hosting.example", "ed25519", "h2")):
-    rc, out, err = h.keys(kconf, "new", dom, "--alg", alg, "--selector", sel)
-    m = re.search(r'^(\S+) IN TXT \( (.*) \)$', out, re.M)
-    t.ok(rc == 0 and m, "key %s/%s made" % (dom, sel), out + err)
-    records.append("%s 300 IN TXT %s" % (m.group(1), m.group(2)))
-    rc, out, err = h.keys(kconf, "activate", dom, sel, "--force")
-    t.is_(rc, 0, "key %s/%s active" % (dom, sel))
+records = h.active_keys(kconf, [("example.net", "rsa", "r1"),
+                                ("hosting.example", "rsa", "h1"),
+                                ("hosting.example", "ed25519", "h2")])
 h.start_dns(records)
 
 table = os.path.join(h.tmp, "signing_table")

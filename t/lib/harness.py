@@ -566,6 +566,23 @@ class Harness:
                            env=self.san_env())
         return r.returncode, r.stdout, r.stderr
 
+    def active_keys(self, conf, specs, checked=True):
+        """Keys made by authfilter-keys and activated with --force, for
+        (domain, alg, selector) in specs; their zone lines, for
+        start_dns().  checked: each step is a test assertion."""
+        records = []
+        for dom, alg, sel in specs:
+            rc, out, err = self.keys(conf, "new", dom, "--alg", alg, "--selector", sel)
+            m = re.search(r'^(\S+) IN TXT \( (.*) \)$', out, re.M)
+            if checked:
+                self.tap.ok(rc == 0 and m, "key %s/%s made" % (dom, sel), out + err)
+            if m:
+                records.append("%s 300 IN TXT %s" % (m.group(1), m.group(2)))
+            rc, out, err = self.keys(conf, "activate", dom, sel, "--force")
+            if checked:
+                self.tap.is_(rc, 0, "key %s/%s active" % (dom, sel))
+        return records
+
     # ---- teardown ----
     def stop_all(self):
         if self.postfix_dir:
