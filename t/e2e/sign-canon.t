@@ -8,7 +8,6 @@
 # must verify with python3-dkim.  AF_SEED repeats a run.
 import os
 import random
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
