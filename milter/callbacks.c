@@ -159,9 +159,10 @@ cb_envfrom(struct milter_conn *mc, const char *addr)
 	    (const struct sockaddr *)&s->client_addr : NULL, s->daemon_name,
 	    &s->msg.dir_why);
 	/* unchecked_clients: no lookup, no verdict (eom.c says why). */
-	if (s->msg.dir == DIR_INBOUND && !(s->has_addr &&
+	s->msg.unchecked = s->msg.dir == DIR_INBOUND && s->has_addr &&
 	    netlist_match(st->cfg->unchecked_clients,
-	    (const struct sockaddr *)&s->client_addr))) {
+	    (const struct sockaddr *)&s->client_addr);
+	if (s->msg.dir == DIR_INBOUND && !s->msg.unchecked) {
 		struct check_in in = CHECK_IN(s);
 		if (checks_begin(&s->msg) != 0)
 			return tempfail(mc, "out of memory at MAIL FROM");

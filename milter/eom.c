@@ -149,9 +149,7 @@ eom_policy(const struct session *s, const struct config *cfg, time_t now,
 		.trusted_client = s->has_addr &&
 		    netlist_match(cfg->trusted_networks,
 		    (const struct sockaddr *)&s->client_addr),
-		.unchecked_client = !m->checked && s->has_addr &&
-		    netlist_match(cfg->unchecked_clients,
-		    (const struct sockaddr *)&s->client_addr),
+		.unchecked_client = m->unchecked,
 		.exempt_recipients = all_exempt(m, cfg),
 		.allowed_from = dmarc->from_domain[0] != '\0' &&
 		    domain_listed(&cfg->allow_from_domains,

@@ -44,6 +44,7 @@ struct message {
 	char		*sign_error;	/* signing failed: what happened */
 	int		 sender_mismatch;	/* login may not use the From */
 	/* Inbound: the checks (check.h), their states and results. */
+	int		 unchecked;	/* client in unchecked_clients */
 	int		 checked;
 	struct dns_hold	*dnshold;	/* the lookups it started */
 	void		*cstate[CHECKS_MAX];
