@@ -233,6 +233,20 @@ by_labels(const void *a, const void *b)
 	    (*(struct series *const *)b)->labels);
 }
 
+/* The series of d into all, sorted by labels; under the lock. */
+static size_t
+series_of_def(const struct def *d, struct series **all)
+{
+	size_t n = 0;
+
+	for (size_t b = 0; b < TABLE_SIZE; b++)
+		for (struct series *s = m.table[b]; s != NULL; s = s->next)
+			if (s->def == d)
+				all[n++] = s;
+	qsort(all, n, sizeof(*all), by_labels);
+	return n;
+}
+
 static void
 write_series(FILE *fp, const struct series *s)
 {
@@ -269,13 +283,8 @@ metrics_write(FILE *fp)
 	}
 	for (size_t k = 0; k < NDEFS; k++) {
 		const struct def *d = &defs[k];
-		size_t n = 0;
+		size_t n = series_of_def(d, all);
 
-		for (size_t b = 0; b < TABLE_SIZE; b++)
-			for (struct series *s = m.table[b]; s != NULL;
-			    s = s->next)
-				if (s->def == d)
-					all[n++] = s;
 		fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", d->name, d->help,
 		    d->name, d->kind == COUNTER ? "counter" : "histogram");
 		if (d == def_of("authfilter_metrics_series_dropped_total")) {
@@ -284,7 +293,6 @@ metrics_write(FILE *fp)
 		}
 		if (n == 0 && d->zero)
 			fprintf(fp, "%s 0\n", d->name);
-		qsort(all, n, sizeof(*all), by_labels);
 		for (size_t i = 0; i < n; i++)
 			write_series(fp, all[i]);
 	}
@@ -305,14 +313,9 @@ metrics_each(void (*fn)(void *, const char *, const char *, double),
 		return;
 	}
 	for (size_t k = 0; k < NDEFS; k++) {
-		n = 0;
-		for (size_t b = 0; b < TABLE_SIZE; b++)
-			for (struct series *s = m.table[b]; s != NULL;
-			    s = s->next)
-				if (s->def == &defs[k] &&
-				    s->def->kind == COUNTER)
-					all[n++] = s;
-		qsort(all, n, sizeof(*all), by_labels);
+		if (defs[k].kind != COUNTER)
+			continue;
+		n = series_of_def(&defs[k], all);
 		for (size_t i = 0; i < n; i++)
 			fn(arg, all[i]->def->name, all[i]->labels,
 			    all[i]->value);
