@@ -246,6 +246,9 @@ sanitizer_logs(int rs, long abi)
 {
 	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
 	    "TSAN_OPTIONS" };
+	/* [0]: the executable's directory */
+	static const char *const readable[] = { "", "/usr", "/lib", "/lib64",
+	    "/proc" };
 	struct landlock_path_beneath_attr pb = {
 		.allowed_access = LANDLOCK_ACCESS_FS_WRITE_FILE |
 		    LANDLOCK_ACCESS_FS_MAKE_REG,
@@ -266,6 +269,30 @@ sanitizer_logs(int rs, long abi)
 			continue;
 		*slash = '\0';
 		if ((pb.parent_fd = open(dir, O_PATH | O_CLOEXEC)) >= 0) {
+			syscall(__NR_landlock_add_rule, rs,
+			    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+			close(pb.parent_fd);
+		}
+	}
+	/* And read what symbolizes a report (the binary, the libraries,
+	 * /proc/self/maps), or the suppressions, which match function
+	 * names, cannot match one from here. */
+	pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR;
+	for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+		char path[1024];
+		ssize_t n;
+
+		if (i == 0) {
+			if ((n = readlink("/proc/self/exe", path,
+			    sizeof(path) - 1)) <= 0)
+				continue;
+			path[n] = '\0';
+			if ((slash = strrchr(path, '/')) != NULL)
+				*slash = '\0';
+		} else
+			snprintf(path, sizeof(path), "%s", readable[i]);
+		if ((pb.parent_fd = open(path, O_PATH | O_CLOEXEC)) >= 0) {
 			syscall(__NR_landlock_add_rule, rs,
 			    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
 			close(pb.parent_fd);
