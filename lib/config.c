@@ -64,7 +64,8 @@ printable(const char *s, char *out, size_t outsz)
 enum kind {
 	K_SOCKET, K_AUTHSERV, K_ABSPATH, K_ABSPATH_OR_EMPTY, K_RESOLVER,
 	K_NETLIST, K_WORDLIST, K_ENUM, K_USER, K_MODE, K_COUNT, K_SIZE,
-	K_DURATION, K_LISTEN, K_ADDRLIST, K_HOSTNAME_OR_EMPTY
+	K_DURATION, K_LISTEN, K_ADDRLIST, K_HOSTNAME_OR_EMPTY, K_DB, K_TEXT,
+	K_EMAIL_OR_EMPTY
 };
 
 struct setting {
@@ -195,6 +196,29 @@ static const struct setting settings[] = {
 	    NULL },
 	{ "doctor_helo_name", "", K_HOSTNAME_OR_EMPTY, F(doctor_helo_name), 0,
 	    0, NULL },
+	/* DMARC aggregate reports (RFC 9990): where evaluations are kept,
+	 * a SQLite file or a postgresql:// URL; empty: none kept. */
+	{ "report_db", AF_STATEDIR "/reports.db", K_DB, F(report_db), 0, 0,
+	    NULL },
+	/* Rows waiting for the writer; beyond, rows are dropped (counted),
+	 * never waited for.  10000 rows are about 50 MB at worst. */
+	{ "report_queue", "10000", K_COUNT, F(report_queue), 1, 1000000,
+	    NULL },
+	/* <report_metadata>: empty org name: authserv_id; empty email:
+	 * postmaster@authserv_id. */
+	{ "report_org_name", "", K_TEXT, F(report_org_name), 0, 0, NULL },
+	{ "report_email", "", K_EMAIL_OR_EMPTY, F(report_email), 0, 0, NULL },
+	/* RFC 9990 2: reports cover at least an hour; a day is the norm. */
+	{ "report_period", "1d", K_DURATION, F(report_period), 3600,
+	    7 * 86400, NULL },
+	{ "report_sendmail", "/usr/sbin/sendmail", K_ABSPATH,
+	    F(report_sendmail), 0, 0, NULL },
+	/* Evaluations and imported reports are deleted after this. */
+	{ "report_keep", "31d", K_DURATION, F(report_keep), 86400,
+	    3660 * 86400, NULL },
+	/* One report e-mail at most this large (gzip'd XML, base64). */
+	{ "report_max_size", "10m", K_SIZE, F(report_max_size), 65536,
+	    100UL * 1024 * 1024, NULL },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -281,6 +305,18 @@ apply(const struct setting *s, struct config *cfg, const char *v,
 	}
 	case K_HOSTNAME_OR_EMPTY:
 		if (check_hostname(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_DB:
+		if (check_db(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_TEXT:
+		if (check_text(v, err, errsz) != 0)
+			return -1;
+		return set_string(field, v, err, errsz);
+	case K_EMAIL_OR_EMPTY:
+		if (check_email(v, err, errsz) != 0)
 			return -1;
 		return set_string(field, v, err, errsz);
 	case K_ENUM:
@@ -559,6 +595,10 @@ config_free(struct config *cfg)
 	free(cfg->dns_trust_anchor);
 	free(cfg->metrics_listen);
 	free(cfg->signing_table);
+	free(cfg->report_db);
+	free(cfg->report_org_name);
+	free(cfg->report_email);
+	free(cfg->report_sendmail);
 	if (cfg->raw != NULL)
 		for (size_t i = 0; i < NSETTINGS; i++)
 			free(cfg->raw[i]);

@@ -80,6 +80,14 @@ struct config {
 	struct netlist	*unchecked_clients;	/* inbound, not checked */
 	struct wordlist	 doctor_outbound_ips;	/* "" = myhostname's */
 	char		*doctor_helo_name;	/* "" = myhostname */
+	char		*report_db;	/* SQLite file, postgresql:// URL, "" */
+	size_t		 report_queue;		/* rows waiting, at most */
+	char		*report_org_name;	/* "" = authserv_id */
+	char		*report_email;		/* "" = postmaster@authserv_id */
+	unsigned	 report_period;		/* seconds */
+	char		*report_sendmail;
+	unsigned	 report_keep;		/* seconds */
+	size_t		 report_max_size;	/* bytes of one report e-mail */
 	char		**raw;		/* value as written, NULL = default */
 	unsigned	*line;		/* where it was written, 0 = default */
 };

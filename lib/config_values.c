@@ -266,3 +266,56 @@ check_hostname(const char *v, char *err, size_t errsz)
 	return 0;
 }
 
+
+/* report_db: "" (none kept), an absolute path (SQLite), or a libpq URL
+ * (postgresql:// or postgres://, RFC 3986 as libpq reads it). */
+int
+check_db(const char *v, char *err, size_t errsz)
+{
+	if (*v == '\0' || v[0] == '/' ||
+	    strncmp(v, "postgresql://", 13) == 0 ||
+	    strncmp(v, "postgres://", 11) == 0)
+		return check_text(v, err, errsz);
+	snprintf(err, errsz, "\"%.100s\": expected an absolute path (SQLite) "
+	    "or a postgresql:// URL", v);
+	return -1;
+}
+
+/* Text that goes into a report or a header: printable ASCII, at most
+ * 200 characters. */
+int
+check_text(const char *v, char *err, size_t errsz)
+{
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e) {
+			snprintf(err, errsz, "character %zu is not printable "
+			    "ASCII", i + 1);
+			return -1;
+		}
+	if (len > 200) {
+		snprintf(err, errsz, "longer than 200 characters");
+		return -1;
+	}
+	return 0;
+}
+
+/* An address local@domain (no display name, no angle brackets), or "". */
+int
+check_email(const char *v, char *err, size_t errsz)
+{
+	const char *at = strrchr(v, '@');
+
+	if (*v == '\0')
+		return 0;
+	if (check_text(v, err, errsz) != 0)
+		return -1;
+	if (at == NULL || at == v || strpbrk(v, " <>\"(),;:") != NULL ||
+	    check_hostname(at + 1, err, errsz) != 0 || at[1] == '\0') {
+		snprintf(err, errsz, "\"%.100s\" is not an address such as "
+		    "dmarc-reports@example.org", v);
+		return -1;
+	}
+	return 0;
+}

@@ -13,6 +13,9 @@ int	check_authserv(const char *v, char *err, size_t errsz);
 int	check_resolver(const char *v, char *err, size_t errsz);
 int	check_addresses(char **w, size_t n, char *err, size_t errsz);
 int	check_hostname(const char *v, char *err, size_t errsz);
+int	check_db(const char *v, char *err, size_t errsz);
+int	check_text(const char *v, char *err, size_t errsz);
+int	check_email(const char *v, char *err, size_t errsz);
 /* "a, b c" into a malloc'd list of n words; free_words() it. */
 char	**split_words(const char *v, size_t *n);
 void	free_words(char **list, size_t n);
