@@ -4,6 +4,7 @@
  *	and the actions enforce would take, read back from the log
  * SYNOPSIS
  *	authfilter report [-c CONFIG] [--since WHEN] [--html FILE] LOGFILE...
+ *	authfilter report --outbound [DOMAIN] [-c CONFIG] [--since WHEN]
  * DESCRIPTION
  *	The table an admin reads before moving a domain from monitor to
  *	enforce.  Counts authfilter's own per-message records only
@@ -12,7 +13,8 @@
  *	(tally.c).  --since skips records dated before a day (YYYY-MM-DD,
  *	today, yesterday, Nd); records without a date are counted.
  *	--html FILE also writes the page of html.c; -c CONFIG names the
- *	configuration whose policy_overrides the page lists.
+ *	configuration whose policy_overrides the page lists.  --outbound
+ *	reads the DMARC reports receivers sent instead (outbound_cmd.c).
  * DIAGNOSTICS
  *	Exit status 1 when a file cannot be read or written (the others are
  *	still read), 2 for a usage error.
@@ -28,6 +30,7 @@
 #include "lib/config.h"
 #include "policy/overrides.h"
 #include "report/html.h"
+#include "report/outbound.h"
 #include "report/report.h"
 #include "report/tally.h"
 
@@ -44,7 +47,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: authfilter report [-c CONFIG] [--since "
-	    "YYYY-MM-DD|today|yesterday|Nd] [--html FILE] LOGFILE...\n");
+	    "YYYY-MM-DD|today|yesterday|Nd] [--html FILE] LOGFILE...\n"
+	    "       authfilter report --outbound [DOMAIN] [-c CONFIG] "
+	    "[--since WHEN]\n");
 }
 
 static void
@@ -281,6 +286,10 @@ report_main(int argc, char **argv, FILE *out)
 	struct tm today;
 	int rc = 0;
 
+	/* The reports receivers sent us, not the log (outbound_cmd.c). */
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--outbound") == 0)
+			return report_outbound_main(argc, argv, out);
 	localtime_r(&now, &today);
 	if (parse_args(argc, argv, &today, &o) != 0)
 		return 2;

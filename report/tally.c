@@ -84,8 +84,8 @@ grow_slots(struct tally_table *t)
 	return 0;
 }
 
-static struct tally_row *
-row_for(struct tally_table *t, const char *key)
+struct tally_row *
+tally_row(struct tally_table *t, const char *key)
 {
 	struct tally_row *row, *rows;
 	size_t i;
@@ -190,7 +190,7 @@ tally_add(struct tally *t, const struct report_rec *r)
 {
 	int out = is_outbound(r);
 	const char *key = out ? r->sign_domain : r->from;
-	struct tally_row *row = row_for(out ? &t->out : &t->in,
+	struct tally_row *row = tally_row(out ? &t->out : &t->in,
 	    key[0] != '\0' ? key : TALLY_NONE);
 	struct tally_day *day = NULL;
 
@@ -240,8 +240,8 @@ tally_sum(const struct tally_table *t, unsigned long *sum, size_t ncols)
 			sum[c] += t->rows[r].n[c];
 }
 
-static void
-table_free(struct tally_table *t)
+void
+tally_table_free(struct tally_table *t)
 {
 	for (size_t r = 0; r < t->nrows; r++)
 		free(t->rows[r].key);
@@ -253,8 +253,8 @@ table_free(struct tally_table *t)
 void
 tally_free(struct tally *t)
 {
-	table_free(&t->in);
-	table_free(&t->out);
+	tally_table_free(&t->in);
+	tally_table_free(&t->out);
 	free(t->days);
 	memset(t, 0, sizeof(*t));
 }

@@ -58,6 +58,10 @@ struct tally {
 /* Count one record (its date complete, or none): 0, or -1 out of
  * memory. */
 int	tally_add(struct tally *, const struct report_rec *);
+/* The row of key, zeroed when new (report/outbound.c keeps its own rows
+ * and uses this as their index): NULL when out of memory. */
+struct tally_row *tally_row(struct tally_table *, const char *key);
+void	tally_table_free(struct tally_table *);
 /* Most messages first, then by name.  Lookups end here: add nothing
  * after sorting. */
 void	tally_sort(struct tally_table *);
