@@ -12,28 +12,20 @@
 
 #include "report/outbound.h"
 #include "rua/xml_in.h"
+#include "t/data.h"
 #include "t/tap.h"
 
 static void
 feed(struct outbound *ob, const char *name)
 {
-	const char *src = getenv("AF_SRCDIR");
-	char path[1024], err[256], *buf;
+	char path[300], err[256];
 	struct rua_feedback fb;
-	FILE *fp;
-	long n;
+	unsigned char *buf;
+	size_t n;
 
-	snprintf(path, sizeof(path), "%s/t/data/dmarc-reports/%s",
-	    src ? src : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL || fseek(fp, 0, SEEK_END) != 0 ||
-	    (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n)) == NULL ||
-	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		printf("Bail out! cannot read %s\n", path);
-		exit(1);
-	}
-	fclose(fp);
-	if (rua_xml_read(buf, (size_t)n, &fb, err, sizeof(err)) != 0) {
+	snprintf(path, sizeof(path), "dmarc-reports/%s", name);
+	buf = t_data(path, &n);
+	if (rua_xml_read((char *)buf, n, &fb, err, sizeof(err)) != 0) {
 		printf("Bail out! %s: %s\n", name, err);
 		exit(1);
 	}

@@ -20,29 +20,16 @@
 #include "rua/mime_in.h"
 #include "rua/unpack.h"
 #include "rua/xml_in.h"
+#include "t/data.h"
 #include "t/tap.h"
 
 static unsigned char *
 slurp(const char *name, size_t *len)
 {
-	const char *src = getenv("AF_SRCDIR");
-	char path[1024];
-	unsigned char *buf;
-	FILE *fp;
-	long n;
+	char path[300];
 
-	snprintf(path, sizeof(path), "%s/t/data/dmarc-reports/%s",
-	    src ? src : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL || fseek(fp, 0, SEEK_END) != 0 ||
-	    (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL ||
-	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		printf("Bail out! cannot read %s\n", path);
-		exit(1);
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
+	snprintf(path, sizeof(path), "dmarc-reports/%s", name);
+	return t_data(path, len);
 }
 
 /* A file as import reads it: e-mail, then .gz/.zip/.xml, then XML. */
