@@ -24,6 +24,9 @@
  *			(keys/keystore.c)
  *	reportlog	the log lines `authfilter report` reads, JSON and
  *			key=value (report/logline.c)
+ *	ruareport	DMARC aggregate report files as authfilter-reports
+ *			import reads them: .gz, .zip or XML (rua/unpack.c,
+ *			rua/xml_in.c)
  *
  *	Whatever a parser accepts is used (values read, results written
  *	back), so a half-initialised result shows up under the sanitizers.
@@ -281,6 +284,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		touch(r.sign_domain);
 	}
 	free(s);
+	return 0;
+}
+
+#elif defined(FUZZ_RUAREPORT)
+#include "rua/unpack.h"
+#include "rua/xml_in.h"
+
+/* Raw XML too (not only what looks like a report file), so the XML
+ * reader sees inputs that do not start with '<'. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rua_feedback fb;
+	char err[512], *xml = NULL;
+	size_t len;
+
+	if (rua_unpack_kind(data, size) == RUA_KIND_OTHER) {
+		if (rua_xml_read((const char *)data, size, &fb, err,
+		    sizeof(err)) == 0)
+			touch(fb.org_name);
+		rua_feedback_free(&fb);
+		return 0;
+	}
+	if (rua_unpack(data, size, &xml, &len, err, sizeof(err)) != 0)
+		return 0;
+	if (rua_xml_read(xml, len, &fb, err, sizeof(err)) == 0) {
+		touch(fb.org_name);
+		touch(fb.report_id);
+		touch(fb.pub.domain);
+		for (size_t i = 0; i < fb.nrec; i++) {
+			touch(fb.rec[i].source_ip);
+			touch(fb.rec[i].header_from);
+			for (size_t j = 0; j < fb.rec[i].ndkim; j++)
+				touch(fb.rec[i].dkim_res[j].human_result);
+		}
+	}
+	rua_feedback_free(&fb);
+	free(xml);
 	return 0;
 }
 
