@@ -337,15 +337,19 @@ read_feedback(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 	    OPTIONAL, CUT) != 0 || read_metadata(c, root, fb) != 0 ||
 	    read_policy(c, root, &fb->pub) != 0)
 		return -1;
-	for (const xmlNode *n = root->children; n != NULL; n = n->next) {
-		struct rua_record *r;
-		if (!is_el(n, "record"))
-			continue;
-		if (++i > RUA_RECORDS_MAX) {
+	/* Counted before any is read: refused before the memory is used. */
+	for (const xmlNode *n = root->children; n != NULL; n = n->next)
+		if (is_el(n, "record") && ++i > RUA_RECORDS_MAX) {
 			char max[24];
 			snprintf(max, sizeof(max), "%d", RUA_RECORDS_MAX);
 			return fail(c, "more than %s records%s", max, "");
 		}
+	i = 0;
+	for (const xmlNode *n = root->children; n != NULL; n = n->next) {
+		struct rua_record *r;
+		if (!is_el(n, "record"))
+			continue;
+		i++;
 		snprintf(c->where, sizeof(c->where), "record %zu", i);
 		if ((r = rua_feedback_add(fb)) == NULL)
 			return fail(c, "out of memory%s%s", "", "");

@@ -559,6 +559,33 @@ test_mime(void)
 	    "mime: a message without a report");
 }
 
+/* RUA_RECORDS_MAX + 1 minimal records: refused. */
+static void
+test_too_many(void)
+{
+	static const char rec[] = "<record><row><source_ip>192.0.2.1"
+	    "</source_ip><count>1</count></row></record>";
+	const char *tail = strstr(good, "<record>");
+	size_t head = (size_t)(tail - good), n = RUA_RECORDS_MAX + 1;
+	size_t len = head + n * (sizeof(rec) - 1) + sizeof("</feedback>");
+	char *xml = malloc(len), *p = xml, err[256] = "";
+	struct rua_feedback fb;
+	int rc;
+
+	memcpy(p, good, head);
+	p += head;
+	for (size_t i = 0; i < n; i++, p += sizeof(rec) - 1)
+		memcpy(p, rec, sizeof(rec) - 1);
+	memcpy(p, "</feedback>", sizeof("</feedback>"));
+	rc = rua_xml_read(xml, strlen(xml), &fb, err, sizeof(err));
+	ok(rc == -1 && strstr(err, "more than 100000 records") != NULL,
+	    "RUA_RECORDS_MAX + 1 records: refused");
+	printf("# %s\n", err);
+	ok(fb.nrec == 0, "... before any was read");
+	rua_feedback_free(&fb);
+	free(xml);
+}
+
 int
 main(void)
 {
@@ -567,6 +594,7 @@ main(void)
 	test_invalid_samples();
 	test_required();
 	test_entities();
+	test_too_many();
 	test_bombs();
 	test_zip();
 	test_mime();
