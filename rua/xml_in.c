@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,19 @@ struct ctx {
 };
 
 static int
-fail(struct ctx *c, const char *fmt, const char *a, const char *b)
+fail(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* err = "where: what"; returns -1. */
+static int
+fail(struct ctx *c, const char *fmt, ...)
 {
 	char msg[200];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (c->where[0] != '\0')
 		snprintf(c->err, c->errsz, "%s: %s", c->where, msg);
 	else
@@ -94,7 +103,7 @@ text(struct ctx *c, const xmlNode *n, const char *name, char *dst,
 	size_t len;
 
 	if (raw == NULL)
-		return fail(c, "<%s>: out of memory%s", name, "");
+		return fail(c, "<%s>: out of memory", name);
 	s = (const char *)raw;
 	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 		s++;
@@ -106,7 +115,7 @@ text(struct ctx *c, const xmlNode *n, const char *name, char *dst,
 	if (len >= dstsz) {
 		if (fit == STRICT) {
 			xmlFree(raw);
-			return fail(c, "<%s>: too long%s", name, "");
+			return fail(c, "<%s>: too long", name);
 		}
 		len = dstsz - 1;
 		/* Do not cut a UTF-8 sequence in two. */
@@ -118,8 +127,8 @@ text(struct ctx *c, const xmlNode *n, const char *name, char *dst,
 		if (ch < 0x20 || ch == 0x7f) {
 			if (fit == STRICT) {
 				xmlFree(raw);
-				return fail(c, "<%s>: control character%s",
-				    name, "");
+				return fail(c, "<%s>: control character",
+				    name);
 			}
 			ch = ' ';
 		}
@@ -141,7 +150,7 @@ get(struct ctx *c, const xmlNode *p, const char *name, char *dst,
 	if (n != NULL && text(c, n, name, dst, dstsz, fit) != 0)
 		return -1;
 	if (want == REQUIRED && dst[0] == '\0')
-		return fail(c, "no <%s>%s", name, "");
+		return fail(c, "no <%s>", name);
 	return 0;
 }
 
@@ -175,7 +184,7 @@ read_metadata(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 	const char *at;
 
 	if (m == NULL)
-		return fail(c, "no <report_metadata>%s%s", "", "");
+		return fail(c, "no <report_metadata>");
 	if (get(c, m, "email", fb->email, sizeof(fb->email), OPTIONAL,
 	    CUT) != 0 ||
 	    get(c, m, "org_name", fb->org_name, sizeof(fb->org_name),
@@ -195,15 +204,14 @@ read_metadata(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 		snprintf(fb->org_name, sizeof(fb->org_name), "%s", at + 1);
 	if (fb->org_name[0] == '\0')
 		return fail(c, "no <org_name> (nor an <email> to name the "
-		    "reporter)%s%s", "", "");
+		    "reporter)");
 	if ((dr = child(m, "date_range")) == NULL)
-		return fail(c, "no <date_range>%s%s", "", "");
+		return fail(c, "no <date_range>");
 	if (get_uint(c, dr, "begin", INT64_MAX, &b) != 0 ||
 	    get_uint(c, dr, "end", INT64_MAX, &e) != 0)
 		return -1;
 	if (b > e)
-		return fail(c, "<date_range>: <begin> after <end>%s%s", "",
-		    "");
+		return fail(c, "<date_range>: <begin> after <end>");
 	fb->begin = (int64_t)b;
 	fb->end = (int64_t)e;
 	return 0;
@@ -215,7 +223,7 @@ read_policy(struct ctx *c, const xmlNode *root, struct rua_policy *p)
 	const xmlNode *pp = child(root, "policy_published");
 
 	if (pp == NULL)
-		return fail(c, "no <policy_published>%s%s", "", "");
+		return fail(c, "no <policy_published>");
 	snprintf(c->where, sizeof(c->where), "policy_published");
 	if (get(c, pp, "domain", p->domain, sizeof(p->domain), REQUIRED,
 	    STRICT) != 0 ||
@@ -243,15 +251,15 @@ read_row(struct ctx *c, const xmlNode *row, struct rua_record *r)
 	unsigned char addr[16];
 
 	if (row == NULL)
-		return fail(c, "no <row>%s%s", "", "");
+		return fail(c, "no <row>");
 	if (get(c, row, "source_ip", r->source_ip, sizeof(r->source_ip),
 	    REQUIRED, STRICT) != 0 ||
 	    get_uint(c, row, "count", UINT64_MAX, &r->count) != 0)
 		return -1;
 	if (inet_pton(AF_INET, r->source_ip, addr) != 1 &&
 	    inet_pton(AF_INET6, r->source_ip, addr) != 1)
-		return fail(c, "<source_ip>: \"%s\" is not an IP address%s",
-		    r->source_ip, "");
+		return fail(c, "<source_ip>: \"%s\" is not an IP address",
+		    r->source_ip);
 	if ((pe = child(row, "policy_evaluated")) == NULL)
 		return 0;
 	if (get(c, pe, "disposition", r->disposition,
@@ -329,8 +337,7 @@ read_feedback(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 	size_t i = 0;
 
 	if (root == NULL || !is_el(root, "feedback"))
-		return fail(c, "the root element is not <feedback>%s%s", "",
-		    "");
+		return fail(c, "the root element is not <feedback>");
 	fb->rfc9990 = root->ns != NULL && root->ns->href != NULL &&
 	    strcmp((const char *)root->ns->href, RUA_XMLNS_9990) == 0;
 	if (get(c, root, "version", fb->version, sizeof(fb->version),
@@ -339,11 +346,8 @@ read_feedback(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 		return -1;
 	/* Counted before any is read: refused before the memory is used. */
 	for (const xmlNode *n = root->children; n != NULL; n = n->next)
-		if (is_el(n, "record") && ++i > RUA_RECORDS_MAX) {
-			char max[24];
-			snprintf(max, sizeof(max), "%d", RUA_RECORDS_MAX);
-			return fail(c, "more than %s records%s", max, "");
-		}
+		if (is_el(n, "record") && ++i > RUA_RECORDS_MAX)
+			return fail(c, "more than %d records", RUA_RECORDS_MAX);
 	i = 0;
 	for (const xmlNode *n = root->children; n != NULL; n = n->next) {
 		struct rua_record *r;
@@ -352,13 +356,13 @@ read_feedback(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 		i++;
 		snprintf(c->where, sizeof(c->where), "record %zu", i);
 		if ((r = rua_feedback_add(fb)) == NULL)
-			return fail(c, "out of memory%s%s", "", "");
+			return fail(c, "out of memory");
 		if (read_record(c, n, r) != 0)
 			return -1;
 	}
 	c->where[0] = '\0';
 	if (fb->nrec == 0)
-		return fail(c, "no <record>%s%s", "", "");
+		return fail(c, "no <record>");
 	return 0;
 }
 
