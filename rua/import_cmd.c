@@ -120,6 +120,8 @@ import_buf(struct import *im, const char *name, const unsigned char *buf,
 	    rua_xml_read(xml, xmllen, &fb, err, sizeof(err)) != 0) {
 		free(xml);
 		rua_feedback_free(&fb);
+		/* The readers say "out of memory" in err (and nothing else
+		 * tells it apart): a retry may succeed. */
 		if (strstr(err, "out of memory") != NULL) {
 			say(im, LOG_ERR, "%s: %s", name, err);
 			return TEMPFAIL;
