@@ -4,6 +4,10 @@
  * AF_RUA_STORE_URL (t/e2e/rua-store-pg.t sets a PostgreSQL URL), or,
  * when it is unset, against a SQLite file in a new temporary directory.
  * The database is expected to be empty.
+ *
+ * "rua_store open" only opens the store (creating the schema) and
+ * closes it: exit 0, or 1 with the error on stderr.  The end-to-end
+ * test starts several at once on one new database.
  */
 #include "buildconf.h"
 
@@ -587,12 +591,32 @@ cleanup(void)
 	rmdir(tmpdir);
 }
 
+/* "rua_store open": one rua_store_open() of AF_RUA_STORE_URL. */
+static int
+open_only(const char *env)
+{
+	char err[512];
+	struct rua_store *st;
+
+	if (env == NULL || (st = rua_store_open(env, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "%s\n", env == NULL ? "AF_RUA_STORE_URL unset" :
+		    err);
+		return 1;
+	}
+	rua_store_close(st);
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const char *env = getenv("AF_RUA_STORE_URL");
 	struct rua_store *st;
 	char err[512];
+
+	if (argc > 1 && strcmp(argv[1], "open") == 0)
+		return open_only(env);
 
 	umask(022);
 	if (env != NULL && *env != '\0')
