@@ -95,7 +95,8 @@ push(struct rua_eval ev)
 
 /* The batch: X 150 times; one each differing from X by source IP, a
  * DKIM result, the disposition, a reason; the latest, with another
- * policy and rua=; two just outside the period; another domain. */
+ * policy and rua=; two just outside the period; another domain; two
+ * domains with evaluations only after the period. */
 static void
 make_batch(void)
 {
@@ -130,6 +131,8 @@ make_batch(void)
 	}
 	ev = push(eval_x(E + 10));
 	SET(ev->pub.domain, "nextday.example");
+	ev = push(eval_x(E));		/* only in the next period */
+	SET(ev->pub.domain, "edge.example");
 }
 
 static const struct rua_record *
@@ -283,9 +286,10 @@ test_due(struct rua_store *st)
 	    "evaluations in the period");
 	free(d);
 	ok(rua_store_due(st, E, E + 86400, NULL, &d, &n, err,
-	    sizeof(err)) == 0 && n == 2 &&
-	    strcmp(d[0].domain, "example.org") == 0 &&
-	    strcmp(d[1].domain, "nextday.example") == 0,
+	    sizeof(err)) == 0 && n == 3 &&
+	    strcmp(d[0].domain, "edge.example") == 0 &&
+	    strcmp(d[1].domain, "example.org") == 0 &&
+	    strcmp(d[2].domain, "nextday.example") == 0,
 	    "due: an evaluation at the end is in the next period");
 	free(d);
 	ok(rua_store_due(st, B - 86400, B, NULL, &d, &n, err,
@@ -644,7 +648,7 @@ main(int argc, char **argv)
 	ok(rua_store_add_evals(st, evs, 0, err, sizeof(err)) == 0,
 	    "add_evals: an empty batch");
 	if (!ok(rua_store_add_evals(st, evs, nevs, err, sizeof(err)) == 0,
-	    "add_evals: a batch of 161"))
+	    "add_evals: a batch of 162"))
 		printf("#   %s\n", err);
 	test_due(st);
 	rua_store_close(st);
