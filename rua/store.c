@@ -301,6 +301,35 @@ store_run(struct rua_store *st, enum store_q q, const char *sql,
 	return n;
 }
 
+/* Query q, its result not awaited where the backend can: the INSERTs
+ * of a batch, followed by store_sync(). */
+int
+store_send(struct rua_store *st, enum store_q q, const char *sql,
+    const char *what, char *err, size_t errsz)
+{
+	if (st->ops->send == NULL)
+		return store_run(st, q, sql, NULL, NULL, what, err, errsz) < 0 ?
+		    -1 : 0;
+	if (st->params.overflow) {
+		snprintf(err, errsz, "report_db %s: %s: parameters too long",
+		    st->name, what);
+		return -1;
+	}
+	if (st->ops->send(st, q, sql, &st->params, err, errsz) != 0)
+		return store_fail(st, what, err, errsz);
+	return 0;
+}
+
+int
+store_sync(struct rua_store *st, const char *what, char *err, size_t errsz)
+{
+	if (st->ops->sync == NULL)
+		return 0;
+	if (st->ops->sync(st, err, errsz) != 0)
+		return store_fail(st, what, err, errsz);
+	return 0;
+}
+
 /* ---- the columns of a record and of a policy ---- */
 
 void

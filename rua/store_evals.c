@@ -10,7 +10,9 @@
  * DESCRIPTION
  *	rua_store_add_evals() writes a batch in one transaction with one
  *	prepared INSERT: the daemon's writer thread calls it for every few
- *	hundred messages, so no per-row work happens beyond binding.
+ *	hundred messages, so no per-row work happens beyond binding.  On
+ *	PostgreSQL the INSERTs go EVAL_PIPELINE at a time before their
+ *	results are read (a round trip each 64 rows, not each row).
  *
  *	A period is [begin, end): an evaluation at `end` belongs to the
  *	next one.  rua_store_due() lists the policy domains with
@@ -66,6 +68,10 @@ static const char Q_EXP_RECORDS_SQL[] =
 static const char Q_EXP_REPORTS_SQL[] =
 	"DELETE FROM received_reports WHERE period_end < $1";
 
+/* Rows sent before waiting for their results (PostgreSQL): bounds what
+ * the server's replies can pile up. */
+#define EVAL_PIPELINE	64
+
 static int
 eval_add(struct rua_store *st, const struct rua_eval *ev, char *err,
     size_t errsz)
@@ -76,8 +82,8 @@ eval_add(struct rua_store *st, const struct rua_eval *ev, char *err,
 	sp_policy(sp, &ev->pub);
 	sp_text(sp, ev->rua);
 	sp_record(st, &ev->rec);
-	return store_run(st, Q_EVAL_ADD, Q_EVAL_ADD_SQL, NULL, NULL,
-	    "adding an evaluation", err, errsz) < 0 ? -1 : 0;
+	return store_send(st, Q_EVAL_ADD, Q_EVAL_ADD_SQL,
+	    "adding an evaluation", err, errsz);
 }
 
 int
@@ -89,7 +95,9 @@ rua_store_add_evals(struct rua_store *st, const struct rua_eval *ev,
 	if (st->ops->begin(st, 0, err, errsz) != 0)
 		return store_fail(st, "adding evaluations", err, errsz);
 	for (size_t i = 0; i < n; i++)
-		if (eval_add(st, &ev[i], err, errsz) != 0) {
+		if (eval_add(st, &ev[i], err, errsz) != 0 ||
+		    (((i + 1) % EVAL_PIPELINE == 0 || i + 1 == n) &&
+		    store_sync(st, "adding evaluations", err, errsz) != 0)) {
 			st->ops->rollback(st);
 			return -1;
 		}

@@ -73,6 +73,13 @@ struct store_ops {
 	long	 (*run)(struct rua_store *, enum store_q q, const char *sql,
 		     const struct store_params *, store_row_fn fn, void *arg,
 		     char *err, size_t errsz);
+	/* Optional (NULL: send runs, sync does nothing): queue query q
+	 * without waiting for its result; sync waits for every queued one
+	 * and fails if one did (PostgreSQL's pipeline: a batch of INSERTs
+	 * costs one round trip instead of one each). */
+	int	 (*send)(struct rua_store *, enum store_q q, const char *sql,
+		     const struct store_params *, char *err, size_t errsz);
+	int	 (*sync)(struct rua_store *, char *err, size_t errsz);
 	/* Column i of a row: "" for NULL. */
 	const char *(*text)(const struct store_row *, int i);
 	int64_t	 (*integer)(const struct store_row *, int i);
@@ -83,6 +90,7 @@ struct rua_store {
 	char		 name[512];	/* report_db, any password hidden */
 	void		*db;		/* sqlite3 *, PGconn * */
 	void		*stmt[Q_N];	/* the backend's prepared queries */
+	size_t		 pending;	/* sent, not yet synced */
 	struct store_params params;
 	char		 scratch[3][16384];	/* encoded lists of a row */
 };
@@ -104,6 +112,10 @@ void	sp_text(struct store_params *, const char *);
 void	sp_domain(struct store_params *, const char *);
 long	store_run(struct rua_store *, enum store_q, const char *sql,
 	    store_row_fn, void *arg, const char *what, char *err,
+	    size_t errsz);
+int	store_send(struct rua_store *, enum store_q, const char *sql,
+	    const char *what, char *err, size_t errsz);
+int	store_sync(struct rua_store *, const char *what, char *err,
 	    size_t errsz);
 int	store_fail(struct rua_store *, const char *what, char *err,
 	    size_t errsz);

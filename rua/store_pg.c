@@ -13,7 +13,9 @@
  *
  *	Each query is prepared once per connection (PQprepare, named
  *	"rua_qN", with its parameter types: int8 or text) and run with
- *	PQexecPrepared, parameters as text.  When the server goes away,
+ *	PQexecPrepared, parameters as text; a batch of evaluations is
+ *	sent in pipeline mode (libpq 14 and later), 64 INSERTs before their
+ *	results are read.  When the server goes away,
  *	the call fails and the next one reconnects (PQreset) and prepares
  *	again.
  * DIAGNOSTICS
@@ -36,6 +38,10 @@
 #define PG_INT8_OID	20	/* pg_type.h; stable since PostgreSQL 7 */
 #define PG_TEXT_OID	25
 
+#ifdef LIBPQ_HAS_PIPELINING
+static int	pg_sync(struct rua_store *, char *, size_t);
+#endif
+
 /* Its first line into err. */
 static int
 pg_msg(const char *msg, char *err, size_t errsz)
@@ -56,12 +62,24 @@ pg_check_conn(struct rua_store *st)
 		st->stmt[q] = NULL;
 }
 
+/* The server's message without its "ERROR:  ", else libpq's. */
+static int
+pg_res_msg(struct rua_store *st, const PGresult *res, char *err,
+    size_t errsz)
+{
+	const char *msg = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (msg == NULL || *msg == '\0')
+		msg = res != NULL ? PQresultErrorMessage(res) : "";
+	return pg_msg(*msg != '\0' ? msg : PQerrorMessage(st->db), err,
+	    errsz);
+}
+
 static int
 pg_fail(struct rua_store *st, PGresult *res, char *err, size_t errsz)
 {
-	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
-
-	pg_msg(*msg != '\0' ? msg : PQerrorMessage(st->db), err, errsz);
+	pg_res_msg(st, res, err, errsz);
 	PQclear(res);
 	pg_check_conn(st);
 	return -1;
@@ -120,6 +138,11 @@ pg_commit(struct rua_store *st, char *err, size_t errsz)
 static void
 pg_rollback(struct rua_store *st)
 {
+#ifdef LIBPQ_HAS_PIPELINING
+	char err[8];
+
+	(void)pg_sync(st, err, sizeof(err));
+#endif
 	if (PQtransactionStatus(st->db) != PQTRANS_IDLE)
 		PQclear(PQexec(st->db, "ROLLBACK"));
 }
@@ -141,13 +164,33 @@ pg_prepare(struct rua_store *st, enum store_q q, const char *name,
 	return 0;
 }
 
+/* The parameters as text. */
+struct pg_values {
+	const char	*v[STORE_PARAMS_MAX];
+	char		 num[STORE_PARAMS_MAX][24];
+};
+
+static void
+pg_values(const struct store_params *sp, struct pg_values *pv)
+{
+	for (size_t i = 0; i < sp->n; i++) {
+		if (!sp->p[i].is_int) {
+			pv->v[i] = sp->p[i].s;
+			continue;
+		}
+		snprintf(pv->num[i], sizeof(pv->num[i]), "%" PRId64,
+		    sp->p[i].i);
+		pv->v[i] = pv->num[i];
+	}
+}
+
 static long
 pg_run(struct rua_store *st, enum store_q q, const char *sql,
     const struct store_params *sp, store_row_fn fn, void *arg, char *err,
     size_t errsz)
 {
-	const char *values[STORE_PARAMS_MAX];
-	char nums[STORE_PARAMS_MAX][24], name[16];
+	struct pg_values pv;
+	char name[16];
 	struct store_row row = { st, NULL, 0 };
 	PGresult *res;
 	long changes = 0;
@@ -156,15 +199,8 @@ pg_run(struct rua_store *st, enum store_q q, const char *sql,
 	if (st->stmt[q] == NULL &&
 	    pg_prepare(st, q, name, sql, sp, err, errsz) != 0)
 		return -1;
-	for (size_t i = 0; i < sp->n; i++) {
-		if (!sp->p[i].is_int) {
-			values[i] = sp->p[i].s;
-			continue;
-		}
-		snprintf(nums[i], sizeof(nums[i]), "%" PRId64, sp->p[i].i);
-		values[i] = nums[i];
-	}
-	res = PQexecPrepared(st->db, name, (int)sp->n, values, NULL, NULL, 0);
+	pg_values(sp, &pv);
+	res = PQexecPrepared(st->db, name, (int)sp->n, pv.v, NULL, NULL, 0);
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 		row.res = res;
@@ -181,6 +217,83 @@ pg_run(struct rua_store *st, enum store_q q, const char *sql,
 	PQclear(res);
 	return changes;
 }
+
+#ifdef LIBPQ_HAS_PIPELINING
+/* Query q into the pipeline (entered here, after q is prepared). */
+static int
+pg_send(struct rua_store *st, enum store_q q, const char *sql,
+    const struct store_params *sp, char *err, size_t errsz)
+{
+	struct pg_values pv;
+	char name[16];
+
+	snprintf(name, sizeof(name), "rua_q%d", (int)q);
+	if (PQpipelineStatus(st->db) == PQ_PIPELINE_OFF) {
+		if (st->stmt[q] == NULL &&
+		    pg_prepare(st, q, name, sql, sp, err, errsz) != 0)
+			return -1;
+		if (PQenterPipelineMode(st->db) != 1)
+			return pg_fail(st, NULL, err, errsz);
+	} else if (st->stmt[q] == NULL)
+		return pg_msg("query not prepared before the pipeline", err,
+		    errsz);
+	pg_values(sp, &pv);
+	if (PQsendQueryPrepared(st->db, name, (int)sp->n, pv.v, NULL, NULL,
+	    0) != 1)
+		return pg_fail(st, NULL, err, errsz);
+	st->pending++;
+	return 0;
+}
+
+/* One queued query's result (then the NULL that ends it): 0 when it
+ * succeeded; else its message in err, if err is still empty. */
+static int
+pg_sync_one(struct rua_store *st, char *err, size_t errsz)
+{
+	PGresult *res = PQgetResult(st->db);
+	int rc = 0;
+
+	if (res == NULL)
+		return pg_msg(PQerrorMessage(st->db), err, errsz);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = -1;
+		if (*err == '\0')	/* the first: the others were aborted */
+			pg_res_msg(st, res, err, errsz);
+	}
+	PQclear(res);
+	while ((res = PQgetResult(st->db)) != NULL)
+		PQclear(res);
+	return rc;
+}
+
+/* Wait for every queued query, and leave the pipeline. */
+static int
+pg_sync(struct rua_store *st, char *err, size_t errsz)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (PQpipelineStatus(st->db) == PQ_PIPELINE_OFF)
+		return 0;
+	*err = '\0';
+	if (PQpipelineSync(st->db) != 1) {
+		st->pending = 0;
+		return pg_fail(st, NULL, err, errsz);
+	}
+	for (; st->pending > 0; st->pending--)
+		if (pg_sync_one(st, err, errsz) != 0)
+			rc = -1;
+	res = PQgetResult(st->db);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == 0)
+		rc = pg_msg("no pipeline sync", err, errsz);
+	PQclear(res);
+	if (PQexitPipelineMode(st->db) != 1 && rc == 0)
+		rc = pg_msg(PQerrorMessage(st->db), err, errsz);
+	if (rc != 0)
+		pg_check_conn(st);
+	return rc;
+}
+#endif
 
 static const char *
 pg_text(const struct store_row *row, int i)
@@ -203,6 +316,10 @@ static const struct store_ops pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.run = pg_run,
+#ifdef LIBPQ_HAS_PIPELINING
+	.send = pg_send,
+	.sync = pg_sync,
+#endif
 	.text = pg_text,
 	.integer = pg_integer,
 };

@@ -200,13 +200,10 @@ test_open_errors(void)
 	printf("# %s\n", err);
 }
 
+/* SQL run by hand, beside the store. */
 static int
-set_version(const char *v)
+sql_exec(const char *sql)
 {
-	char sql[128];
-
-	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%s' WHERE name "
-	    "= 'schema_version'", v);
 	if (is_sqlite) {
 		sqlite3 *db;
 		int rc;
@@ -225,6 +222,73 @@ set_version(const char *v)
 		PQfinish(c);
 		return rc;
 	}
+}
+
+static int
+set_version(const char *v)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%s' WHERE name "
+	    "= 'schema_version'", v);
+	return sql_exec(sql);
+}
+
+static size_t
+due_n(struct rua_store *st, const char *domain)
+{
+	struct rua_due *d = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (rua_store_due(st, 0, INT64_MAX, domain, &d, &n, err,
+	    sizeof(err)) != 0)
+		printf("# %s\n", err);
+	free(d);
+	return n;
+}
+
+/* Does s say "unique" (SQLite: "UNIQUE constraint failed", PostgreSQL:
+ * "duplicate key value violates unique constraint")? */
+static int
+has_unique(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (strncmp(s, "unique", 6) == 0 || strncmp(s, "UNIQUE", 6) == 0)
+			return 1;
+	return 0;
+}
+
+/* A row that fails (here: a unique index added by hand) fails the whole
+ * batch, which leaves nothing behind, and the handle goes on working. */
+static void
+test_batch_failure(struct rua_store *st)
+{
+	struct rua_eval *b = calloc(100, sizeof(*b));
+	char err[512], want[1200];
+
+	if (!ok(sql_exec("CREATE UNIQUE INDEX t_unique ON evaluations "
+	    "(evaluated_at, source_ip)") == 0, "batch: a unique index made "
+	    "by hand"))
+		return;
+	for (int i = 0; i < 100; i++) {
+		b[i] = eval_x(E + 100 + i);
+		SET(b[i].pub.domain, "batch.example");
+	}
+	b[70].when = b[10].when;
+	ok(rua_store_add_evals(st, b, 100, err, sizeof(err)) == -1,
+	    "batch: a failing row (the 71st) fails it");
+	snprintf(want, sizeof(want), "report_db %s: adding ", url);
+	ok(strncmp(err, want, strlen(want)) == 0 && has_unique(err),
+	    "batch: saying where, and the database's why");
+	printf("# %s\n", err);
+	is_int(due_n(st, "batch.example"), 0, "batch: nothing of it stored");
+	b[70].when = E + 170;
+	ok(rua_store_add_evals(st, b, 100, err, sizeof(err)) == 0,
+	    "batch: the handle works on");
+	is_int(due_n(st, "batch.example"), 1, "batch: then stored");
+	ok(sql_exec("DROP INDEX t_unique") == 0, "batch: index dropped");
+	free(b);
 }
 
 static void
@@ -659,6 +723,7 @@ main(int argc, char **argv)
 	test_sent(st);
 	test_received(st);
 	test_expire(st);
+	test_batch_failure(st);
 	rua_store_close(st);
 	test_schema_version();
 	free(evs);
