@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rua/feedback.h"
@@ -646,17 +647,81 @@ test_sqlite_file(void)
 	    "sqlite: the WAL has the file's mode");
 }
 
+static void	remove_db(const char *);
+
+/* A child of test_sqlite_race: open the new file, add a batch. */
+static int
+race_child(const char *path, int k)
+{
+	struct rua_eval b[50];
+	char err[512];
+	struct rua_store *st = rua_store_open(path, err, sizeof(err));
+
+	if (st == NULL) {
+		printf("# child %d: %s\n", k, err);
+		return 1;
+	}
+	for (int i = 0; i < 50; i++) {
+		b[i] = eval_x(B + i);
+		snprintf(b[i].pub.domain, sizeof(b[i].pub.domain),
+		    "race%d.example", k);
+	}
+	if (rua_store_add_evals(st, b, 50, err, sizeof(err)) != 0) {
+		printf("# child %d: %s\n", k, err);
+		rua_store_close(st);
+		return 1;
+	}
+	rua_store_close(st);
+	return 0;
+}
+
+/* Four processes create one new SQLite file and write to it at once
+ * (the daemon's writer and authfilter-reports share it): BEGIN
+ * IMMEDIATE and busy_timeout make them wait for each other. */
 static void
-cleanup(void)
+test_sqlite_race(void)
+{
+	char path[1100], err[512];
+	pid_t pid[4];
+	int fails = 0, status;
+	struct rua_store *st;
+	struct rua_due *d = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/race.db", tmpdir);
+	fflush(stdout);
+	for (int k = 0; k < 4; k++)
+		if ((pid[k] = fork()) == 0) {
+			int rc = race_child(path, k);
+
+			fflush(stdout);
+			_exit(rc);
+		}
+	for (int k = 0; k < 4; k++)
+		if (pid[k] < 0 || waitpid(pid[k], &status, 0) != pid[k] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fails++;
+	is_int(fails, 0, "sqlite: four processes create and write one file "
+	    "at once");
+	st = rua_store_open(path, err, sizeof(err));
+	ok(st != NULL && rua_store_due(st, B, E, NULL, &d, &n, err,
+	    sizeof(err)) == 0 && n == 4, "sqlite: ... and all four batches "
+	    "are there");
+	free(d);
+	rua_store_close(st);
+	remove_db(path);
+}
+
+static void
+remove_db(const char *db)
 {
 	char path[1100];
 	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", url, sfx[i]);
+		snprintf(path, sizeof(path), "%s%s", db, sfx[i]);
 		unlink(path);
 	}
-	rmdir(tmpdir);
 }
 
 /* "rua_store open": one rua_store_open() of AF_RUA_STORE_URL. */
@@ -727,7 +792,11 @@ main(int argc, char **argv)
 	rua_store_close(st);
 	test_schema_version();
 	free(evs);
-	if (env == NULL || *env == '\0')
-		cleanup();
+	if (is_sqlite)
+		test_sqlite_race();
+	if (env == NULL || *env == '\0') {
+		remove_db(url);
+		rmdir(tmpdir);
+	}
 	return done_testing();
 }
