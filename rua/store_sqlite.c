@@ -17,8 +17,8 @@
  *	Each handle is opened SQLITE_OPEN_NOMUTEX: one thread uses it.
  *	Write transactions are BEGIN IMMEDIATE, so two writers queue
  *	instead of failing half-way.  Statements are prepared once per
- *	handle (SQLITE_PREPARE_PERSISTENT) and their parameters bound by
- *	name ($1, $2, ...).
+ *	handle (SQLITE_PREPARE_PERSISTENT) and their parameters, $1, $2,
+ *	..., bound by number.
  * DIAGNOSTICS
  *	"directory D does not exist", "D is not a directory", "not a
  *	regular file", "cannot use the WAL journal (journal_mode is X)",
@@ -86,19 +86,44 @@ sq_rollback(struct rua_store *st)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Parameters are bound by number, so the SQL must number them $1, $2,
+ * ... in the order they first appear (SQLite numbers $NAMEs so); the
+ * common code's SQL does, and a query that did not would fail here,
+ * at its first use in any test. */
+static int
+sq_check_params(sqlite3_stmt *s, size_t n, char *err, size_t errsz)
+{
+	int count = sqlite3_bind_parameter_count(s);
+
+	if ((size_t)count != n) {
+		snprintf(err, errsz, "query has %d parameters, given %zu",
+		    count, n);
+		return -1;
+	}
+	for (int idx = 1; idx <= count; idx++) {
+		const char *name = sqlite3_bind_parameter_name(s, idx);
+		char want[24];
+
+		snprintf(want, sizeof(want), "$%d", idx);
+		if (name == NULL || strcmp(name, want) != 0) {
+			snprintf(err, errsz, "query parameter %d is %s, not %s",
+			    idx, name != NULL ? name : "?", want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 sq_bind(struct rua_store *st, sqlite3_stmt *s, const struct store_params *sp,
     char *err, size_t errsz)
 {
 	for (size_t i = 0; i < sp->n; i++) {
-		char name[24];
-		int idx, rc;
+		int rc = sp->p[i].is_int ?
+		    sqlite3_bind_int64(s, (int)i + 1, sp->p[i].i) :
+		    sqlite3_bind_text(s, (int)i + 1, sp->p[i].s, -1,
+		    SQLITE_STATIC);
 
-		snprintf(name, sizeof(name), "$%zu", i + 1);
-		if ((idx = sqlite3_bind_parameter_index(s, name)) == 0)
-			continue;
-		rc = sp->p[i].is_int ? sqlite3_bind_int64(s, idx, sp->p[i].i) :
-		    sqlite3_bind_text(s, idx, sp->p[i].s, -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK)
 			return sq_err(st, err, errsz);
 	}
@@ -119,6 +144,10 @@ sq_run(struct rua_store *st, enum store_q q, const char *sql,
 		if (sqlite3_prepare_v3(st->db, sql, -1,
 		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
 			return sq_err(st, err, errsz);
+		if (sq_check_params(s, sp->n, err, errsz) != 0) {
+			sqlite3_finalize(s);
+			return -1;
+		}
 		st->stmt[q] = s;
 	}
 	if (sq_bind(st, s, sp, err, errsz) != 0) {
