@@ -50,6 +50,13 @@ pg_msg(const char *msg, char *err, size_t errsz)
 	return -1;
 }
 
+static void
+pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 /* After a failure: a lost connection is reset for the next call, and
  * its prepared statements with it. */
 static void
@@ -58,8 +65,10 @@ pg_check_conn(struct rua_store *st)
 	if (PQstatus(st->db) != CONNECTION_BAD)
 		return;
 	PQreset(st->db);
+	PQsetNoticeProcessor(st->db, pg_quiet, NULL);
 	for (int q = 0; q < Q_N; q++)
 		st->stmt[q] = NULL;
+	st->pending = 0;
 }
 
 /* The server's message without its "ERROR:  ", else libpq's. */
@@ -323,13 +332,6 @@ static const struct store_ops pg_ops = {
 	.text = pg_text,
 	.integer = pg_integer,
 };
-
-static void
-pg_quiet(void *arg, const char *msg)
-{
-	(void)arg;
-	(void)msg;
-}
 
 int
 store_pg_open(struct rua_store *st, const char *url, char *err, size_t errsz)

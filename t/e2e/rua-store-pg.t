@@ -4,7 +4,9 @@
 # again with AF_RUA_STORE_URL naming a database of a private PostgreSQL
 # 15 server (t/lib/pg.py) on 127.0.0.1, and each of its assertions is
 # one here.  Before that, four processes open one new database at once:
-# the schema is created once (pg_advisory_xact_lock), none fails.
+# the schema is created once (pg_advisory_xact_lock), none fails.  After
+# it, a handle outlives a restart of the server: the writer's next batch
+# fails at worst, the one after is stored.
 import os
 import re
 import subprocess
@@ -63,6 +65,25 @@ try:
     t.ok("store: " + url in r.stdout, "it ran against " + url)
     rc, out = pg.psql("store", "SELECT count(*) FROM received_records")
     t.is_((rc, out.strip()), (0, "3"), "psql sees what the test left")
+
+    # The daemon's writer keeps its handle: a server restart costs it a
+    # batch at most.
+    p = subprocess.Popen([UNIT, "reconnect"], env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    first = [p.stdout.readline(), p.stdout.readline()]
+    t.is_(first, ["before: ok\n", "ready\n"], "reconnect: a batch stored")
+    port = pg.port
+    pg.stop()
+    pg.start(port=port)
+    out, _ = p.communicate("go\n", timeout=120)
+    t.ok(p.returncode == 0, "reconnect: after a restart of the server, the "
+         "handle stores again", out)
+    t.diag(out)
+    rc, out = pg.psql("race", "SELECT count(*) FROM evaluations WHERE "
+                      "policy_domain = 'reconnect.example'")
+    t.is_((rc, out.strip()), (0, "20"), "reconnect: two batches stored, "
+          "nothing of a failed one")
 finally:
     pg.stop()
     if not t.ok(pg.proc is None, "postgres stopped"):

@@ -76,9 +76,10 @@ class Postgres:
                               capture_output=True, text=True, timeout=120,
                               cwd=self.dir, **self._as_user())
 
-    def start(self, timeout=60):
-        """Start the server; return when it accepts connections."""
-        self.port = free_port()
+    def start(self, timeout=60, port=None):
+        """Start the server (on port, else a free one); return its port
+        when it accepts connections."""
+        self.port = port or free_port()
         logf = open(self.log, "a")
         self.proc = subprocess.Popen(
             [os.path.join(self.bindir, "postgres"), "-D", self.data,

@@ -8,6 +8,11 @@
  * "rua_store open" only opens the store (creating the schema) and
  * closes it: exit 0, or 1 with the error on stderr.  The end-to-end
  * test starts several at once on one new database.
+ *
+ * "rua_store reconnect" opens the store, adds a batch, says "ready" and
+ * waits for a line on stdin (the server is restarted meanwhile), then
+ * adds the batch again, and a third time if that failed: exit 0 when
+ * the last one worked.
  */
 #include "buildconf.h"
 
@@ -741,6 +746,42 @@ open_only(const char *env)
 	return 0;
 }
 
+/* "rua_store reconnect": a handle outlives a server restart. */
+static int
+reconnect(const char *env)
+{
+	struct rua_eval b[10];
+	char err[512], line[16];
+	struct rua_store *st;
+	int rc;
+
+	if (env == NULL || (st = rua_store_open(env, err, sizeof(err))) ==
+	    NULL) {
+		printf("open: %s\n", env == NULL ? "AF_RUA_STORE_URL unset" :
+		    err);
+		return 1;
+	}
+	for (int i = 0; i < 10; i++) {
+		b[i] = eval_x(B + i);
+		SET(b[i].pub.domain, "reconnect.example");
+	}
+	rc = rua_store_add_evals(st, b, 10, err, sizeof(err));
+	printf("before: %s\nready\n", rc == 0 ? "ok" : err);
+	fflush(stdout);
+	if (rc != 0 || fgets(line, sizeof(line), stdin) == NULL) {
+		rua_store_close(st);
+		return 1;
+	}
+	rc = rua_store_add_evals(st, b, 10, err, sizeof(err));
+	printf("after: %s\n", rc == 0 ? "ok" : err);
+	if (rc != 0) {
+		rc = rua_store_add_evals(st, b, 10, err, sizeof(err));
+		printf("again: %s\n", rc == 0 ? "ok" : err);
+	}
+	rua_store_close(st);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -750,6 +791,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "open") == 0)
 		return open_only(env);
+	if (argc > 1 && strcmp(argv[1], "reconnect") == 0)
+		return reconnect(env);
 
 	umask(022);
 	if (env != NULL && *env != '\0')
