@@ -20,7 +20,8 @@
  *	latest evaluation (which may be "": the caller skips it).
  *	rua_store_feedback() groups equal evaluations with GROUP BY over
  *	every record column (the lists are text, store_codec.c), in the
- *	order of their first evaluation; fb->pub is the latest
+ *	order of their first evaluation, and sums their rec.count (0 is
+ *	taken for 1: an evaluation is one message unless it says more); fb->pub is the latest
  *	evaluation's policy.  Records are appended to fb->rec; on an
  *	error fb's records are freed.
  *
@@ -32,6 +33,7 @@
  */
 #include "buildconf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +42,9 @@
 
 static const char Q_EVAL_ADD_SQL[] =
 	"INSERT INTO evaluations (evaluated_at, " POL_COLS ", rua, "
-	REC_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-	"$12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+	"msg_count, " REC_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	"$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+	"$22)";
 /* $1 begin, $2 end, $3 the domain ("": all) */
 static const char Q_DUE_DOMAINS_SQL[] =
 	"SELECT policy_domain FROM evaluations "
@@ -55,7 +58,7 @@ static const char Q_DUE_DOMAINS_SQL[] =
 static const char Q_DUE_RUA_SQL[] = "SELECT rua " LATEST;
 static const char Q_FB_PUB_SQL[] = "SELECT " POL_COLS " " LATEST;
 static const char Q_FB_RECORDS_SQL[] =
-	"SELECT " REC_COLS ", COUNT(*) FROM evaluations "
+	"SELECT " REC_COLS ", SUM(msg_count) FROM evaluations "
 	"WHERE policy_domain = $1 AND evaluated_at >= $2 AND evaluated_at < $3 "
 	"GROUP BY " REC_COLS " ORDER BY MIN(id)";
 static const char Q_EXP_EVALS_SQL[] =
@@ -81,6 +84,9 @@ eval_add(struct rua_store *st, const struct rua_eval *ev, char *err,
 	sp_int(sp, ev->when);
 	sp_policy(sp, &ev->pub);
 	sp_text(sp, ev->rua);
+	/* One message, unless the writer counted equal ones together. */
+	sp_int(sp, ev->rec.count > 1 && ev->rec.count <= INT64_MAX ?
+	    (int64_t)ev->rec.count : 1);
 	sp_record(st, &ev->rec);
 	return store_send(st, Q_EVAL_ADD, Q_EVAL_ADD_SQL,
 	    "adding an evaluation", err, errsz);

@@ -45,9 +45,11 @@
 
 /* Version 0 -> 1: everything. */
 static const char *const schema_1[] = {
-	/* The daemon's evaluations, one row per message and policy. */
+	/* The daemon's evaluations, one row per message and policy (or
+	 * msg_count equal messages). */
 	"CREATE TABLE evaluations (id @ID@, evaluated_at BIGINT NOT NULL, "
-	POLICY_DDL ", rua TEXT NOT NULL, " RECORD_DDL ")",
+	POLICY_DDL ", rua TEXT NOT NULL, msg_count BIGINT NOT NULL, "
+	RECORD_DDL ")",
 	"CREATE INDEX evaluations_domain ON evaluations "
 	"(policy_domain, evaluated_at)",
 	"CREATE INDEX evaluations_at ON evaluations (evaluated_at)",

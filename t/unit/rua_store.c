@@ -113,10 +113,12 @@ make_batch(void)
 		push(eval_x(B + i));
 	ev = push(eval_x(B + 1000));
 	SET(ev->rec.source_ip, "192.0.2.2");
+	ev->rec.count = 4;			/* four messages */
 	ev = push(eval_x(B + 1001));
 	SET(ev->rec.dkim_res[1].result, "pass");
 	ev = push(eval_x(B + 1002));
 	SET(ev->rec.disposition, "quarantine");
+	ev->rec.count = 0;			/* taken for one */
 	ev = push(eval_x(B + 1003));
 	SET(ev->rec.reason[0].type, "forwarded");
 	SET(ev->rec.reason[0].comment, HOSTILE);
@@ -383,8 +385,8 @@ test_feedback(struct rua_store *st)
 	is_int(fb.nrec, 6, "feedback: six records");
 	for (size_t i = 0; i < fb.nrec; i++)
 		sum += fb.rec[i].count;
-	is_int(sum, NX + 5, "feedback: every evaluation in the period "
-	    "counted once");
+	is_int(sum, NX + 5 + 3, "feedback: every evaluation in the period "
+	    "counted once, or its count times");
 	r = find_rec(&fb, "192.0.2.1", "none", "fail", 0);
 	ok(r != NULL && r->count == NX, "feedback: equal evaluations are one "
 	    "record with their count");
@@ -399,12 +401,14 @@ test_feedback(struct rua_store *st)
 		is_int(r->nspf, 1, "feedback: one SPF result");
 		is_str(r->envelope_to, "example.net", "feedback: envelope_to");
 	}
-	ok(find_rec(&fb, "192.0.2.2", "none", "fail", 0) != NULL,
-	    "feedback: another source IP is another record");
+	r = find_rec(&fb, "192.0.2.2", "none", "fail", 0);
+	ok(r != NULL && r->count == 4, "feedback: another source IP is "
+	    "another record (of four messages)");
 	ok(find_rec(&fb, "192.0.2.1", "none", "pass", 0) != NULL,
 	    "feedback: another DKIM result is another record");
-	ok(find_rec(&fb, "192.0.2.1", "quarantine", "fail", 0) != NULL,
-	    "feedback: another disposition is another record");
+	r = find_rec(&fb, "192.0.2.1", "quarantine", "fail", 0);
+	ok(r != NULL && r->count == 1, "feedback: another disposition is "
+	    "another record (count 0 is one message)");
 	r = find_rec(&fb, "192.0.2.1", "none", "fail", 1);
 	ok(r != NULL && r->count == 1, "feedback: a reason makes another "
 	    "record");
