@@ -194,6 +194,12 @@ test_open_errors(void)
 	ok(st == NULL, "a SQLite file in a missing directory is refused");
 	is_str(err, "report_db /nonexistent-af-dir/reports.db: directory "
 	    "/nonexistent-af-dir does not exist", "... saying which");
+	st = rua_store_open("", err, sizeof(err));
+	ok(st == NULL, "an empty report_db opens no store");
+	is_str(err, "report_db is empty: no report store", "... saying so");
+	st = rua_store_open("/", err, sizeof(err));
+	ok(st == NULL, "a directory is refused");
+	is_str(err, "report_db /: not a regular file", "... saying so");
 	st = rua_store_open("reports.db", err, sizeof(err));
 	ok(st == NULL, "a relative path is refused");
 	ok(strstr(err, "report_db reports.db: expected an absolute path") ==
@@ -311,6 +317,12 @@ test_schema_version(void)
 	snprintf(want, sizeof(want), "report_db %s: schema version 99 is newer "
 	    "than this authfilter (1): upgrade authfilter", url);
 	is_str(st == NULL ? err : "", want, "... saying so");
+	rua_store_close(st);
+	ok(set_version("x") == 0, "schema version set to x by hand");
+	st = rua_store_open(url, err, sizeof(err));
+	snprintf(want, sizeof(want), "report_db %s: schema version in table "
+	    "meta is not a number", url);
+	is_str(st == NULL ? err : "", want, "... refused, saying so");
 	rua_store_close(st);
 	ok(set_version("1") == 0, "schema version set back to 1");
 	st = rua_store_open(url, err, sizeof(err));
