@@ -72,7 +72,7 @@ eval_x(int64_t when)
 	SET(r->dkim, "pass");
 	SET(r->spf, "pass");
 	SET(r->header_from, "Example.Org");
-	SET(r->envelope_from, "example.org");
+	SET(r->envelope_from, "Bounce.Example.org");
 	SET(r->envelope_to, "example.net");
 	SET(r->dkim_res[0].domain, "Example.Org");
 	SET(r->dkim_res[0].selector, "s1");
@@ -126,7 +126,13 @@ make_batch(void)
 	ev = push(eval_x(E - 1));		/* the latest */
 	SET(ev->rec.source_ip, "2001:db8::9");
 	SET(ev->pub.p, "reject");
-	SET(ev->pub.fo, "1");
+	SET(ev->pub.sp, "quarantine");
+	SET(ev->pub.np, "none");
+	SET(ev->pub.adkim, "s");
+	SET(ev->pub.aspf, "s");
+	SET(ev->pub.testing, "y");
+	SET(ev->pub.discovery_method, "psl");
+	SET(ev->pub.fo, "1:d");
 	SET(ev->rua, "mailto:new@example.org,mailto:x@example.net");
 	ev = push(eval_x(E));			/* the next period */
 	ev = push(eval_x(B - 1));		/* the previous one */
@@ -412,6 +418,12 @@ test_feedback(struct rua_store *st)
 		is_str(r->spf_res[0].scope, "mfrom", "feedback: SPF results");
 		is_int(r->nspf, 1, "feedback: one SPF result");
 		is_str(r->envelope_to, "example.net", "feedback: envelope_to");
+		is_str(r->envelope_from, "bounce.example.org", "feedback: "
+		    "envelope_from");
+		is_str(r->dkim, "pass", "feedback: aligned dkim");
+		is_str(r->spf, "pass", "feedback: aligned spf");
+		is_str(r->dkim_res[1].selector, "k", "feedback: second DKIM "
+		    "result");
 	}
 	r = find_rec(&fb, "192.0.2.2", "none", "fail", 0);
 	ok(r != NULL && r->count == 4, "feedback: another source IP is "
@@ -432,7 +444,13 @@ test_feedback(struct rua_store *st)
 	ok(find_rec(&fb, "2001:db8::9", "none", "fail", 0) != NULL,
 	    "feedback: the latest evaluation's record");
 	is_str(fb.pub.p, "reject", "feedback: policy of the latest evaluation");
-	is_str(fb.pub.fo, "1", "feedback: its fo");
+	is_str(fb.pub.sp, "quarantine", "feedback: its sp");
+	is_str(fb.pub.np, "none", "feedback: its np");
+	ok(strcmp(fb.pub.adkim, "s") == 0 && strcmp(fb.pub.aspf, "s") == 0,
+	    "feedback: its adkim and aspf");
+	is_str(fb.pub.testing, "y", "feedback: its testing");
+	is_str(fb.pub.discovery_method, "psl", "feedback: its discovery");
+	is_str(fb.pub.fo, "1:d", "feedback: its fo");
 	is_str(fb.pub.domain, "example.org", "feedback: its domain");
 	ok(fb.begin == B && fb.end == E, "feedback: the period");
 	rua_feedback_free(&fb);
@@ -483,6 +501,13 @@ add_rec(struct rua_feedback *fb, const char *from, uint64_t count)
 	SET(r->dkim, "fail");
 	SET(r->spf, "pass");
 	SET(r->header_from, from);
+	SET(r->envelope_from, "Env.Example");
+	SET(r->envelope_to, "rcpt.example");
+	SET(r->reason[0].type, "local_policy");
+	SET(r->reason[0].comment, "");
+	SET(r->reason[1].type, "other");
+	SET(r->reason[1].comment, HOSTILE);
+	r->nreason = 2;
 	SET(r->spf_res[0].domain, from);
 	SET(r->spf_res[0].scope, "mfrom");
 	SET(r->spf_res[0].result, "pass");
@@ -506,7 +531,13 @@ make_report(struct rua_feedback *fb, const char *org, const char *id,
 	SET(fb->generator, "receiver 1.0");
 	SET(fb->pub.domain, domain);
 	SET(fb->pub.p, "quarantine");
+	SET(fb->pub.sp, "none");
+	SET(fb->pub.np, "reject");
+	SET(fb->pub.adkim, "s");
+	SET(fb->pub.aspf, "r");
 	SET(fb->pub.testing, "n");
+	SET(fb->pub.discovery_method, "treewalk");
+	SET(fb->pub.fo, "0");
 }
 
 struct seen {
@@ -536,12 +567,30 @@ seen_fn(void *arg, const struct rua_feedback *fb, const struct rua_record *r)
 		    fb->begin == B && fb->end == E &&
 		    strcmp(fb->generator, "receiver 1.0") == 0 &&
 		    strcmp(fb->pub.domain, "example.org") == 0 &&
-		    strcmp(fb->pub.p, "quarantine") == 0;
+		    strcmp(fb->pub.p, "quarantine") == 0 &&
+		    strcmp(fb->pub.sp, "none") == 0 &&
+		    strcmp(fb->pub.np, "reject") == 0 &&
+		    strcmp(fb->pub.adkim, "s") == 0 &&
+		    strcmp(fb->pub.aspf, "r") == 0 &&
+		    strcmp(fb->pub.testing, "n") == 0 &&
+		    strcmp(fb->pub.discovery_method, "treewalk") == 0 &&
+		    strcmp(fb->pub.fo, "0") == 0 &&
+		    strcmp(fb->error, "") == 0;
 	if (strcmp(r->header_from, "mail.example.org") == 0)
 		s->rec_ok = r->count == 3 && r->nspf == 1 &&
 		    strcmp(r->spf_res[0].human_result, HOSTILE) == 0 &&
 		    strcmp(r->source_ip, "198.51.100.7") == 0 &&
-		    strcmp(r->dkim, "fail") == 0;
+		    strcmp(r->dkim, "fail") == 0 &&
+		    strcmp(r->spf, "pass") == 0 &&
+		    strcmp(r->disposition, "none") == 0 &&
+		    strcmp(r->envelope_from, "env.example") == 0 &&
+		    strcmp(r->envelope_to, "rcpt.example") == 0 &&
+		    r->nreason == 2 &&
+		    strcmp(r->reason[0].type, "local_policy") == 0 &&
+		    strcmp(r->reason[0].comment, "") == 0 &&
+		    strcmp(r->reason[1].type, "other") == 0 &&
+		    strcmp(r->reason[1].comment, HOSTILE) == 0 &&
+		    r->ndkim == 0;
 	return s->stop_after > 0 && s->n >= s->stop_after;
 }
 
