@@ -21,9 +21,9 @@
  *	rua_store_feedback() groups equal evaluations with GROUP BY over
  *	every record column (the lists are text, store_codec.c), in the
  *	order of their first evaluation, and sums their rec.count (0 is
- *	taken for 1: an evaluation is one message unless it says more); fb->pub is the latest
- *	evaluation's policy.  Records are appended to fb->rec; on an
- *	error fb's records are freed.
+ *	taken for 1: an evaluation is one message unless it says more).
+ *	fb->pub is the latest evaluation's policy.  Records are appended
+ *	to fb->rec; on an error fb's records are freed.
  *
  *	rua_store_expire() deletes, in one transaction, evaluations made
  *	before `before`, and sent marks and received reports (with their

@@ -218,6 +218,7 @@ each_row(void *arg, const struct store_row *row)
 	struct each *e = arg;
 	const struct store_ops *ops = row->st->ops;
 	struct rua_feedback *fb = &e->report;
+	int64_t count;
 	int c;
 
 	memset(fb, 0, sizeof(*fb));
@@ -235,8 +236,8 @@ each_row(void *arg, const struct store_row *row)
 	store_copy(fb->error, sizeof(fb->error), ops->text(row, 9));
 	c = store_row_policy(row, 10, &fb->pub);
 	c = store_row_record(row, c, &e->rec);
-	e->rec.count = (uint64_t)(ops->integer(row, c) > 0 ?
-	    ops->integer(row, c) : 0);
+	count = ops->integer(row, c);
+	e->rec.count = count > 0 ? (uint64_t)count : 0;
 	return e->fn(e->arg, fb, &e->rec);
 }
 
