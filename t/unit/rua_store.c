@@ -16,7 +16,6 @@
  */
 #include "buildconf.h"
 
-#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,125 +28,13 @@
 #include "rua/feedback.h"
 #include "rua/store.h"
 #include "t/tap.h"
-
-#define B	INT64_C(1700000000)	/* the period [B, E) */
-#define E	(B + 86400)
-#define NX	150			/* evaluations equal to X */
-
-/* Quotes, apostrophe, backslash, the codec's separators and escape,
- * UTF-8 (a 2-, 3- and 4-byte character). */
-#define HOSTILE	"q\"uote 'apos' back\\slash tab\there nl\nhere %41 100% " \
-	"Z\xc3\xbcrich \xe4\xbe\x8b \xf0\x9f\x93\xa7"
+#include "t/rua_store_data.h"
 
 static char tmpdir[] = "/tmp/af-rua-XXXXXX";
 static char url[1024];
 static int is_sqlite;
-
-static void
-set(char *dst, size_t sz, const char *s)
-{
-	snprintf(dst, sz, "%s", s);
-}
-#define SET(f, s)	set((f), sizeof(f), (s))
-
-/* The evaluation X: 150 of them in the batch. */
-static struct rua_eval
-eval_x(int64_t when)
-{
-	struct rua_eval ev;
-	struct rua_record *r = &ev.rec;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.when = when;
-	SET(ev.pub.domain, "Example.ORG");
-	SET(ev.pub.p, "none");
-	SET(ev.pub.adkim, "r");
-	SET(ev.pub.aspf, "r");
-	SET(ev.pub.testing, "n");
-	SET(ev.pub.discovery_method, "treewalk");
-	SET(ev.rua, "mailto:old@example.org");
-	SET(r->source_ip, "192.0.2.1");
-	r->count = 1;
-	SET(r->disposition, "none");
-	SET(r->dkim, "pass");
-	SET(r->spf, "pass");
-	SET(r->header_from, "Example.Org");
-	SET(r->envelope_from, "Bounce.Example.org");
-	SET(r->envelope_to, "example.net");
-	SET(r->dkim_res[0].domain, "Example.Org");
-	SET(r->dkim_res[0].selector, "s1");
-	SET(r->dkim_res[0].result, "pass");
-	SET(r->dkim_res[0].human_result, HOSTILE);
-	SET(r->dkim_res[1].domain, "esp.example");
-	SET(r->dkim_res[1].selector, "k");
-	SET(r->dkim_res[1].result, "fail");
-	r->ndkim = 2;
-	SET(r->spf_res[0].domain, "example.org");
-	SET(r->spf_res[0].scope, "mfrom");
-	SET(r->spf_res[0].result, "pass");
-	r->nspf = 1;
-	return ev;
-}
-
 static struct rua_eval *evs;
 static size_t nevs;
-
-static struct rua_eval *
-push(struct rua_eval ev)
-{
-	evs[nevs] = ev;
-	return &evs[nevs++];
-}
-
-/* The batch: X 150 times; one each differing from X by source IP, a
- * DKIM result, the disposition, a reason; the latest, with another
- * policy and rua=; two just outside the period; another domain; two
- * domains with evaluations only after the period. */
-static void
-make_batch(void)
-{
-	struct rua_eval *ev;
-
-	evs = calloc(200, sizeof(*evs));
-	for (int i = 0; i < NX; i++)
-		push(eval_x(B + i));
-	ev = push(eval_x(B + 1000));
-	SET(ev->rec.source_ip, "192.0.2.2");
-	ev->rec.count = 4;			/* four messages */
-	ev = push(eval_x(B + 1001));
-	SET(ev->rec.dkim_res[1].result, "pass");
-	ev = push(eval_x(B + 1002));
-	SET(ev->rec.disposition, "quarantine");
-	ev->rec.count = 0;			/* taken for one */
-	ev = push(eval_x(B + 1003));
-	SET(ev->rec.reason[0].type, "forwarded");
-	SET(ev->rec.reason[0].comment, HOSTILE);
-	ev->rec.nreason = 1;
-	ev = push(eval_x(E - 1));		/* the latest */
-	SET(ev->rec.source_ip, "2001:db8::9");
-	SET(ev->pub.p, "reject");
-	SET(ev->pub.sp, "quarantine");
-	SET(ev->pub.np, "none");
-	SET(ev->pub.adkim, "s");
-	SET(ev->pub.aspf, "s");
-	SET(ev->pub.testing, "y");
-	SET(ev->pub.discovery_method, "psl");
-	SET(ev->pub.fo, "1:d");
-	SET(ev->rua, "mailto:new@example.org,mailto:x@example.net");
-	ev = push(eval_x(E));			/* the next period */
-	ev = push(eval_x(B - 1));		/* the previous one */
-	for (int i = 0; i < 3; i++) {
-		ev = push(eval_x(B + 50 + i));
-		SET(ev->pub.domain, "other.example");
-		SET(ev->rua, "mailto:o@other.example");
-		/* not UTF-8: stored as "caf?" */
-		SET(ev->rec.dkim_res[0].human_result, "caf\xe9");
-	}
-	ev = push(eval_x(E + 10));
-	SET(ev->pub.domain, "nextday.example");
-	ev = push(eval_x(E));		/* only in the next period */
-	SET(ev->pub.domain, "edge.example");
-}
 
 static const struct rua_record *
 find_rec(const struct rua_feedback *fb, const char *ip, const char *disp,
@@ -220,30 +107,6 @@ test_open_errors(void)
 	printf("# %s\n", err);
 }
 
-/* SQL run by hand, beside the store. */
-static int
-sql_exec(const char *sql)
-{
-	if (is_sqlite) {
-		sqlite3 *db;
-		int rc;
-
-		if (sqlite3_open(url, &db) != SQLITE_OK)
-			return -1;
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-		sqlite3_close(db);
-		return rc == SQLITE_OK ? 0 : -1;
-	} else {
-		PGconn *c = PQconnectdb(url);
-		PGresult *res = PQexec(c, sql);
-		int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
-
-		PQclear(res);
-		PQfinish(c);
-		return rc;
-	}
-}
-
 static int
 set_version(const char *v)
 {
@@ -251,7 +114,7 @@ set_version(const char *v)
 
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%s' WHERE name "
 	    "= 'schema_version'", v);
-	return sql_exec(sql);
+	return sql_exec(url, sql);
 }
 
 static size_t
@@ -287,7 +150,7 @@ test_batch_failure(struct rua_store *st)
 	struct rua_eval *b = calloc(100, sizeof(*b));
 	char err[512], want[1200];
 
-	if (!ok(sql_exec("CREATE UNIQUE INDEX t_unique ON evaluations "
+	if (!ok(sql_exec(url, "CREATE UNIQUE INDEX t_unique ON evaluations "
 	    "(evaluated_at, source_ip)") == 0, "batch: a unique index made "
 	    "by hand"))
 		return;
@@ -307,7 +170,7 @@ test_batch_failure(struct rua_store *st)
 	ok(rua_store_add_evals(st, b, 100, err, sizeof(err)) == 0,
 	    "batch: the handle works on");
 	is_int(due_n(st, "batch.example"), 1, "batch: then stored");
-	ok(sql_exec("DROP INDEX t_unique") == 0, "batch: index dropped");
+	ok(sql_exec(url, "DROP INDEX t_unique") == 0, "batch: index dropped");
 	free(b);
 }
 
@@ -490,56 +353,6 @@ test_sent(struct rua_store *st)
 	    sizeof(err)), 0, "mark_sent again: no error");
 }
 
-static void
-add_rec(struct rua_feedback *fb, const char *from, uint64_t count)
-{
-	struct rua_record *r = rua_feedback_add(fb);
-
-	SET(r->source_ip, "198.51.100.7");
-	r->count = count;
-	SET(r->disposition, "none");
-	SET(r->dkim, "fail");
-	SET(r->spf, "pass");
-	SET(r->header_from, from);
-	SET(r->envelope_from, "Env.Example");
-	SET(r->envelope_to, "rcpt.example");
-	SET(r->reason[0].type, "local_policy");
-	SET(r->reason[0].comment, "");
-	SET(r->reason[1].type, "other");
-	SET(r->reason[1].comment, HOSTILE);
-	r->nreason = 2;
-	SET(r->spf_res[0].domain, from);
-	SET(r->spf_res[0].scope, "mfrom");
-	SET(r->spf_res[0].result, "pass");
-	SET(r->spf_res[0].human_result, HOSTILE);
-	r->nspf = 1;
-}
-
-static void
-make_report(struct rua_feedback *fb, const char *org, const char *id,
-    const char *domain, int64_t end)
-{
-	memset(fb, 0, sizeof(*fb));
-	SET(fb->version, "1.0");
-	fb->rfc9990 = 1;
-	SET(fb->org_name, org);
-	SET(fb->email, "dmarc@receiver.example");
-	SET(fb->extra_contact_info, HOSTILE);
-	SET(fb->report_id, id);
-	fb->begin = end - 86400;
-	fb->end = end;
-	SET(fb->generator, "receiver 1.0");
-	SET(fb->pub.domain, domain);
-	SET(fb->pub.p, "quarantine");
-	SET(fb->pub.sp, "none");
-	SET(fb->pub.np, "reject");
-	SET(fb->pub.adkim, "s");
-	SET(fb->pub.aspf, "r");
-	SET(fb->pub.testing, "n");
-	SET(fb->pub.discovery_method, "treewalk");
-	SET(fb->pub.fo, "0");
-}
-
 struct seen {
 	int		 n, stop_after;
 	uint64_t	 sum;
@@ -717,8 +530,6 @@ test_sqlite_file(void)
 	    "sqlite: the WAL has the file's mode");
 }
 
-static void	remove_db(const char *);
-
 /* A child of test_sqlite_race: open the new file, add a batch. */
 static int
 race_child(const char *path, int k)
@@ -780,18 +591,6 @@ test_sqlite_race(void)
 	free(d);
 	rua_store_close(st);
 	remove_db(path);
-}
-
-static void
-remove_db(const char *db)
-{
-	char path[1100];
-	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
-
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db, sfx[i]);
-		unlink(path);
-	}
 }
 
 /* "rua_store open": one rua_store_open() of AF_RUA_STORE_URL. */
@@ -861,7 +660,7 @@ main(int argc, char **argv)
 
 	umask(022);
 	if (env != NULL && *env != '\0')
-		set(url, sizeof(url), env);
+		snprintf(url, sizeof(url), "%s", env);
 	else {
 		if (mkdtemp(tmpdir) == NULL) {
 			perror("mkdtemp");
@@ -881,7 +680,7 @@ main(int argc, char **argv)
 	    "kind");
 	if (is_sqlite)
 		test_sqlite_file();
-	make_batch();
+	nevs = make_batch(&evs);
 	ok(rua_store_add_evals(st, evs, 0, err, sizeof(err)) == 0,
 	    "add_evals: an empty batch");
 	if (!ok(rua_store_add_evals(st, evs, nevs, err, sizeof(err)) == 0,
