@@ -553,6 +553,20 @@ test_mime(void)
 	    "mime: IPv6 source");
 	rua_feedback_free(&fb);
 
+	/* 40 nested multiparts: the search stops at depth 16. */
+	{
+		char deep[8192];
+		size_t n = (size_t)snprintf(deep, sizeof(deep), "From: a@b.example"
+		    "\r\nMIME-Version: 1.0\r\n");
+		for (int i = 0; i < 40; i++)
+			n += (size_t)snprintf(deep + n, sizeof(deep) - n,
+			    "Content-Type: multipart/mixed; boundary=\"b%d\""
+			    "\r\n\r\n--b%d\r\n", i, i);
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n,
+		    "Content-Type: text/xml\r\n\r\n%s\r\n", good);
+		refused((unsigned char *)deep, n, "no report attached",
+		    "mime: a report 40 multiparts deep is not searched for");
+	}
 	snprintf(msg, sizeof(msg), "From: a@b.example\r\nSubject: hi\r\n\r\n"
 	    "just text\r\n");
 	refused((unsigned char *)msg, strlen(msg), "no report attached",
