@@ -31,24 +31,25 @@ def _metric(listen, name):
 
 
 def _pg(h):
-    """A PostgreSQL URL of a server this run starts, or None."""
+    """A PostgreSQL server this run starts (t/lib/pg.py) and a database
+    URL on it, or None and why not."""
     try:
-        import pg
-    except ImportError:
-        return None, None
-    try:
-        srv = pg.start(h)
-    except Exception as e:  # noqa: BLE001 -- a bench section, not a test
-        return None, "PostgreSQL not started: %s" % e
-    return srv, None
+        from pg import Postgres, pg_bindir
+    except ImportError as e:
+        return None, None, "PostgreSQL not measured: %s" % e
+    if pg_bindir() is None:
+        return None, None, "PostgreSQL not measured: postgresql-15 is not installed"
+    srv = Postgres(h.tmp, "bench-pg")
+    srv.start()
+    return srv, srv.createdb("bench"), None
 
 
 def run(h, msgfile, miltergen, lines, messages=5000, conc=4):
     stores = [("off", "")]
     stores.append(("sqlite", os.path.join(h.state_dir(), "bench-reports.db")))
-    srv, why = _pg(h)
+    srv, url, why = _pg(h)
     if srv is not None:
-        stores.append(("postgresql", srv.url))
+        stores.append(("postgresql", url))
     daemons = []
     for name, url in stores:
         sock = os.path.join(h.tmp, "af-rep-%s.sock" % name)

@@ -13,8 +13,9 @@
  *	authfilter_report_rows_dropped_total{reason="queue_full"} and
  *	logged (at most once a minute, with the number dropped).
  *
- *	One thread owns the store (rua/store.h): it takes up to
- *	WRITER_BATCH rows at a time and writes them in one transaction.
+ *	One thread owns the store (rua/store.h): it gathers rows for up to
+ *	WRITER_GATHER_MS, takes up to WRITER_BATCH of them and writes them
+ *	in one transaction.
  *	The store is opened by that thread, as the daemon's user; when it
  *	cannot be opened or a write fails, the rows are dropped (reason
  *	"store") and it is tried again WRITER_RETRY seconds later, so a
@@ -40,6 +41,9 @@
  * one commit each would cost a disk sync each (WAL, synchronous=NORMAL
  * syncs at checkpoints only, PostgreSQL at every commit). */
 #define WRITER_BATCH	256
+/* A row waits at most this long for others to share its transaction:
+ * without it, a writer that keeps up would commit every row alone. */
+#define WRITER_GATHER_MS 1000
 /* Seconds between attempts to open a store that failed. */
 #define WRITER_RETRY	30
 /* Seconds between two log lines about dropped rows. */
@@ -118,8 +122,10 @@ rua_writer_submit(const struct rua_eval *ev)
 	else
 		w.head = nd;
 	w.tail = nd;
-	w.n++;
-	pthread_cond_signal(&w.cond);
+	/* Woken for the first row (it starts gathering) and for a full
+	 * batch; not for each message. */
+	if (++w.n == 1 || w.n == WRITER_BATCH)
+		pthread_cond_signal(&w.cond);
 	pthread_mutex_unlock(&w.lock);
 }
 
@@ -133,6 +139,17 @@ take(struct rua_eval *batch, char **url)
 	pthread_mutex_lock(&w.lock);
 	while (w.n == 0 && !w.stopping)
 		pthread_cond_wait(&w.cond, &w.lock);
+	/* Gather a batch, for WRITER_GATHER_MS at most. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec += WRITER_GATHER_MS / 1000;
+	now.tv_nsec += (long)(WRITER_GATHER_MS % 1000) * 1000000L;
+	if (now.tv_nsec >= 1000000000L) {
+		now.tv_sec++;
+		now.tv_nsec -= 1000000000L;
+	}
+	while (w.n < WRITER_BATCH && !w.stopping &&
+	    pthread_cond_timedwait(&w.cond, &w.lock, &now) == 0)
+		;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (w.stopping && (w.n == 0 || now.tv_sec > w.deadline.tv_sec ||
 	    (now.tv_sec == w.deadline.tv_sec &&
