@@ -148,8 +148,11 @@ outbound_add(void *arg, const struct rua_feedback *rep,
 {
 	struct outbound *ob = arg;
 	struct ob_row *o = row_of(&ob->org, rep->org_name), *ip;
+	char id[sizeof(rep->org_name) + sizeof(rep->report_id)];
 
-	if (o == NULL || (ip = row_of(&ob->ip, rec->source_ip)) == NULL) {
+	snprintf(id, sizeof(id), "%s %s", rep->org_name, rep->report_id);
+	if (o == NULL || (ip = row_of(&ob->ip, rec->source_ip)) == NULL ||
+	    tally_row(&ob->reports, id) == NULL) {
 		ob->nomem = 1;
 		return 1;
 	}
@@ -232,5 +235,6 @@ outbound_free(struct outbound *ob)
 	free(ob->ip.rows);
 	tally_table_free(&ob->org.index);
 	tally_table_free(&ob->ip.index);
+	tally_table_free(&ob->reports);
 	memset(ob, 0, sizeof(*ob));
 }

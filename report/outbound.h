@@ -52,6 +52,7 @@ struct ob_table {
 
 struct outbound {
 	struct ob_table	 org, ip;
+	struct tally_table reports;	/* "org_name report_id", to count */
 	int		 nomem;
 };
 

@@ -174,9 +174,10 @@ report_outbound_main(int argc, char **argv, FILE *out)
 	}
 	outbound_sort(&ob.org);
 	outbound_sort(&ob.ip);
-	fprintf(out, "Our mail as receivers reported it, since %s, %s%s\n\n",
-	    o.since, o.domain ? "for " : "all domains",
-	    o.domain ? o.domain : "");
+	fprintf(out, "Our mail as receivers reported it, since %s, %s%s: "
+	    "%zu report%s\n\n", o.since, o.domain ? "for " : "all domains",
+	    o.domain ? o.domain : "", ob.reports.nrows,
+	    ob.reports.nrows == 1 ? "" : "s");
 	print_table(out, "reporter", &ob.org, 0);
 	fputc('\n', out);
 	print_table(out, "source_ip", &ob.ip, 1);

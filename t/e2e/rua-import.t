@@ -280,6 +280,8 @@ r = subprocess.run([AUTHFILTER, "report", "--outbound", "-c", conf,
                     "--since", "36500d"], capture_output=True, text=True,
                    env=h.san_env())
 t.is_(r.returncode, 0, "report --outbound: exit 0")
+t.like(r.stdout.splitlines()[0] if r.stdout else "",
+       "all domains: %d reports" % len(stored), "every report imported counted")
 got, hints = tables(r.stdout)
 want_org = tally(lambda o, r: o["org"])
 want_ip = tally(lambda o, r: r["ip"])

@@ -57,6 +57,7 @@ test_samples(void)
 	feed(&ob, "protection.outlook.com+example.com+1711756800+"
 	    "1711843200.xml");
 	ok(!ob.nomem, "fed");
+	is_int(ob.reports.nrows, 4, "four reports");
 	is_int(ob.org.nrows, 4, "four reporters");
 	is_int(ob.ip.nrows, 5, "five source IPs");
 	r = find(&ob.org, "example.net");
