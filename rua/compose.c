@@ -68,14 +68,14 @@ random_hex(char *out, size_t nbytes, char *err, size_t errsz)
 	return 0;
 }
 
-static void
-utc(int64_t t, char *out, size_t outsz)
+void
+rua_compose_utc(int64_t t, char *out, size_t outsz)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, outsz, "%" PRId64, t);
 }
 
@@ -114,10 +114,10 @@ build_part(struct rua_feedback *fb, const struct rua_compose_opts *o,
 	rua_mime_subject(subject, sizeof(subject), fb->pub.domain, o->receiver,
 	    p->report_id);
 	snprintf(msgid, sizeof(msgid), "%s@%s", p->report_id, o->receiver);
-	utc(fb->begin, b, sizeof(b));
-	utc(fb->end, e, sizeof(e));
+	rua_compose_utc(fb->begin, b, sizeof(b));
+	rua_compose_utc(fb->end, e, sizeof(e));
 	snprintf(text, sizeof(text), "This is a DMARC aggregate report "
-	    "(RFC 9990) from %s\nabout %s, for %s to %s UTC:\n%zu records, "
+	    "(RFC 9990) from %s\nabout %s, for %s to %s:\n%zu records, "
 	    "%" PRIu64 " messages.%s\n\nReport-ID: %s\n", o->receiver,
 	    fb->pub.domain, b, e, n, p->messages, count > 1 ?
 	    "  The period's records are split across several reports." : "",

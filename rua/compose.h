@@ -47,6 +47,9 @@ int	rua_compose(struct rua_feedback *fb, const struct rua_compose_opts *,
 	    struct rua_compose *out, char *err, size_t errsz);
 void	rua_compose_free(struct rua_compose *);
 
+/* t as "2026-12-01T00:00:00Z" (the number if it cannot be). */
+void	rua_compose_utc(int64_t t, char *out, size_t outsz);
+
 /* A part's files in dir: NAME.xml, NAME.xml.gz and NAME.eml (the
  * mail), replacing files of these names: 0, or -1 + err. */
 int	rua_compose_save(const struct rua_part *, const char *dir, char *err,

@@ -28,41 +28,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/chvalid.h>
+#include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 
 #include "rua/xml_out.h"
 
 /* The length of the UTF-8 sequence at s (at most n bytes) that XML 1.0
- * allows as a character, or 0. */
+ * allows as a character, or 0.  xmlGetUTF8Char() decodes; older
+ * libxml2 takes any lead byte and lets overlong forms and surrogates
+ * through, so they are refused here. */
 static size_t
 xml_char_len(const unsigned char *s, size_t n)
 {
-	size_t len;
-	uint32_t c;
+	static const int least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	static const unsigned char lead[5][2] = { { 0, 0 }, { 0, 0x7f },
+	    { 0xc2, 0xdf }, { 0xe0, 0xef }, { 0xf0, 0xf4 } };
+	int len = n > 4 ? 4 : (int)n, c;
 
-	if (s[0] < 0x80)
-		return s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' ? 1 : 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
-	else
+	if ((c = xmlGetUTF8Char(s, &len)) < 0 || len < 1 || len > 4 ||
+	    s[0] < lead[len][0] || s[0] > lead[len][1] || c < least[len] ||
+	    (c >= 0xd800 && c <= 0xdfff) || !xmlIsCharQ(c))
 		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates, U+FFFE/FFFF, beyond U+10FFFF. */
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff ||
-	    c > 0x10ffff)
-		return 0;
-	return len;
+	return (size_t)len;
 }
 
 /* in, each character XML cannot carry replaced by "?", into out (as

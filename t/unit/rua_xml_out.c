@@ -55,7 +55,8 @@ fixture(struct rua_feedback *fb)
 	/* Text from outside: markup, a control character, bad UTF-8. */
 	recs[1].nreason = 1;
 	S(recs[1].reason[0].type, "local_policy");
-	S(recs[1].reason[0].comment, "a<b & \"c\" \x1b[31m \xff\xfe é");
+	S(recs[1].reason[0].comment, "a<b & \"c\" \x1b[31m \xff\xfe é "
+	    "\xc0\xaf \xed\xa0\x80 \xef\xbf\xbe \xf0\x9f\x98\x80");
 	fb->rec = recs;
 	fb->nrec = 3;
 }
@@ -153,8 +154,9 @@ main(void)
 	is_str(value(child(child(rec, "row"), "count")), "20",
 	    "second record's count");
 	is_str(value(child(child(child(child(rec, "row"), "policy_evaluated"),
-	    "reason"), "comment")), "a<b & \"c\" ?[31m ?? é",
-	    "hostile comment: escaped, control and bad UTF-8 bytes as ?");
+	    "reason"), "comment")), "a<b & \"c\" ?[31m ?? é ?? ??? ??? \xf0\x9f\x98\x80",
+	    "hostile comment: escaped; control characters, bad UTF-8, "
+	    "overlong forms, surrogates, U+FFFE as ?");
 	xmlFreeDoc(doc);
 	free(xml);
 
