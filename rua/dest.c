@@ -166,6 +166,9 @@ rua_dest_verify(struct dns *dns, struct dmarc_lib *dmarc,
 
 	name[0] = '\0';
 	why[0] = '\0';
+	/* The policy domain's own address: no question to ask. */
+	if (strcasecmp(policy_domain, host) == 0)
+		return RUA_VERIFY_SAME_ORG;
 	if (dmarc_org_domain(dmarc, policy_domain, own, sizeof(own)) != 0 ||
 	    dmarc_org_domain(dmarc, host, org, sizeof(org)) != 0) {
 		snprintf(why, whysz, "the organizational domain of %s or %s "
