@@ -94,7 +94,9 @@ struct rua_feedback {
 };
 
 void	 rua_feedback_free(struct rua_feedback *);	/* rec only */
-/* A new zeroed record at the end of fb->rec: NULL when out of memory. */
+/* A new zeroed record at the end of fb->rec: NULL when out of memory.
+ * The array's capacity follows from nrec, so fb->rec must be grown only
+ * by this (from a zeroed fb) and emptied only by rua_feedback_free(). */
 struct rua_record *rua_feedback_add(struct rua_feedback *);
 
 /*
