@@ -69,6 +69,11 @@ static const struct def {
 	    "Milter connections closed on an error (protocol, timeout, I/O)." },
 	{ "authfilter_reloads_total", COUNTER, 0,
 	    "SIGHUP reloads, by result." },
+	{ "authfilter_report_rows_total", COUNTER, 1,
+	    "DMARC evaluations written to the report store (report_db)." },
+	{ "authfilter_report_rows_dropped_total", COUNTER, 0,
+	    "DMARC evaluations not recorded: the writer's queue was full, or "
+	    "the report store failed." },
 	{ "authfilter_metrics_series_dropped_total", COUNTER, 1,
 	    "Series not kept: more than 5000 exist." },
 };

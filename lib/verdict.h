@@ -35,6 +35,13 @@ struct dmarc_verdict {
 	enum dmarc_policy policy;	/* published p, sp or np that applies */
 	enum dmarc_policy disposition;	/* after t=y; NONE on pass */
 	char		 reason[256];	/* the AR comment (AR_VALUE_MAX) */
+	/* For aggregate reports (RFC 9990), when a record applied
+	 * (policy_domain set): the record as published, its rua=, and
+	 * whether DKIM and SPF each gave an aligned pass. */
+	enum dmarc_policy pub_p, pub_sp, pub_np;	/* sp, np: or UNSET */
+	int		 pub_adkim_strict, pub_aspf_strict, pub_testing;
+	char		 rua[512];
+	int		 dkim_aligned, spf_aligned;
 };
 
 const char	*spf_result_name(enum spf_result);

@@ -50,6 +50,8 @@
 #include "lib/log.h"
 #include "lib/netlist.h"
 #include "milter/outbound.h"
+#include "milter/rua_eval.h"
+#include "milter/rua_writer.h"
 #include "milter/session.h"
 #include "milter/sign.h"
 #include "milter/state.h"
@@ -321,6 +323,18 @@ eom_edits(struct milter_conn *mc, struct session *s,
 	return NULL;
 }
 
+/* The DMARC evaluation of a message decided, for aggregate reports: to
+ * the writer thread's queue (rua_writer.c), never waited for. */
+static void
+record(const struct session *s, const struct eom_plan *plan)
+{
+	struct rua_eval *ev = malloc(sizeof(*ev));
+
+	if (ev != NULL && rua_eval_build(s, plan, time(NULL), ev))
+		rua_writer_submit(ev);
+	free(ev);
+}
+
 static enum milter_status
 cb_eom(struct milter_conn *mc)
 {
@@ -356,6 +370,7 @@ cb_eom(struct milter_conn *mc)
 	if (plan.policy.action == POLICY_REJECT ||
 	    plan.policy.action == POLICY_TEMPFAIL) {
 		eom_log(s, &plan);
+		record(s, &plan);
 		milter_set_reply(mc, plan.policy.code, plan.policy.xcode,
 		    plan.policy.text);
 		rc = plan.policy.action == POLICY_REJECT ? MS_REJECT :
@@ -367,6 +382,7 @@ cb_eom(struct milter_conn *mc)
 		goto out;
 	}
 	eom_log(s, &plan);
+	record(s, &plan);
 out:
 	eom_plan_free(&plan);
 out_noplan:

@@ -54,6 +54,7 @@
 #include "milter/dmarc_psl.h"
 #include "milter/dmarc_walk.h"
 #include "lib/dns.h"
+#include "lib/tagval.h"
 #include "lib/from.h"
 #include "lib/header.h"
 #include "milter/spf.h"
@@ -303,6 +304,21 @@ policy_for(struct dmarc_lib *lib, const char *from, const char *where,
 	return rec->sp != DMARC_P_UNSET ? rec->sp : rec->p;
 }
 
+/* The record that applied, as aggregate reports give it. */
+static void
+published(const struct dmarc_discovery *d, struct dmarc_verdict *v)
+{
+	v->pub_p = d->rec.p;
+	v->pub_sp = d->rec.sp;
+	v->pub_np = d->rec.np;
+	v->pub_adkim_strict = d->rec.adkim_strict;
+	v->pub_aspf_strict = d->rec.aspf_strict;
+	v->pub_testing = d->rec.testing;
+	if (tagval_get(d->txt, strlen(d->txt), "rua", v->rua,
+	    sizeof(v->rua)) != 1)
+		v->rua[0] = '\0';
+}
+
 /* One Author Domain. */
 static void
 check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
@@ -336,6 +352,7 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 	snprintf(v->policy_domain, sizeof(v->policy_domain), "%s",
 	    d.policy_domain);
 	v->policy = policy_for(lib, from, d.policy_domain, &d.rec);
+	published(&d, v);
 
 	for (size_t i = 0; i < in->ndkim && !dkim_ok; i++) {
 		int aligned = strcmp(in->dkim[i].result, "pass") == 0 ?
@@ -353,15 +370,17 @@ check_domain(struct dmarc_lib *lib, const struct dmarc_inputs *in,
 	}
 	/* The caller gives MAIL FROM's result; HELO's only for the null
 	 * sender (never HELO standing in for MAIL FROM: CVE-2019-20790). */
+	/* Asked even when DKIM aligned: aggregate reports give both. */
 	spf = in->spf;
-	if (!dkim_ok && spf != NULL && spf->checked &&
-	    spf->result == SPFR_PASS) {
+	if (spf != NULL && spf->checked && spf->result == SPFR_PASS) {
 		spf_ok = aligned_with(lib, spf->domain, from, &d,
 		    d.rec.aspf_strict);
 		unknown |= spf_ok < 0;
 		spf_ok = spf_ok > 0;
 	}
 
+	v->dkim_aligned = dkim_ok;
+	v->spf_aligned = spf_ok;
 	if (dkim_ok || spf_ok) {
 		v->result = DMARC_R_PASS;
 		v->disposition = DMARC_P_NONE;

@@ -43,6 +43,7 @@
 #include "milter/pubkey_cache.h"
 #include "report/report.h"
 #include "milter/runloop.h"
+#include "milter/rua_writer.h"
 #include "milter/selfcheck.h"
 #include "milter/server.h"
 #include "milter/session.h"
@@ -54,6 +55,8 @@
 #define DEFAULT_CONFIG AF_CONFDIR "/authfilter.conf"
 /* How often the STATUS= line (sessions served) is brought up to date. */
 #define STATUS_INTERVAL_MS 10000
+/* At exit, the report writer's last rows: a few batches' worth. */
+#define WRITER_STOP_MS 5000
 
 static void usage(FILE *, int) __attribute__((noreturn));
 
@@ -146,6 +149,7 @@ reload(const char *path)
 	    st->cfg->milter_max_command });
 	print_warnings(st, 1);
 	state_install(st);
+	rua_writer_configure(st->cfg->report_db, st->cfg->report_queue);
 	status_reloaded(1, NULL);
 	log_set_format(st->cfg->log_format);
 	log_msg(LOG_INFO, "reloaded %s (generation %lu)", path,
@@ -255,7 +259,9 @@ serve(const char *path, int foreground)
 		goto cleanup;
 	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
 	status_started(path);
-	if (runloop_block() != 0 || server_start(lfd, listen_is_inet(
+	if (runloop_block() != 0 || rua_writer_start(cfg->report_db,
+	    cfg->report_queue, err, sizeof(err)) != 0 ||
+	    server_start(lfd, listen_is_inet(
 	    cfg->milter_socket), &callbacks_hooks, &lim, err,
 	    sizeof(err)) != 0 ||
 	    (mfd >= 0 && metrics_http_start(mfd, err, sizeof(err)) != 0)) {
@@ -286,6 +292,8 @@ serve(const char *path, int foreground)
 	}
 cleanup:
 	metrics_http_stop();
+	/* After the drain: the last messages' rows too. */
+	rua_writer_stop(WRITER_STOP_MS);
 	if (*cfg->pid_file != '\0')
 		unlink(cfg->pid_file);
 	daemon_remove_socket(cfg->milter_socket);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/dns.h"
 #include "milter/keyproc.h"
@@ -155,6 +156,29 @@ check_signtable(struct af_state *st, struct config_errors *errs)
 	return errs->n > before ? -1 : 0;
 }
 
+/* A SQLite report_db in a directory that does not exist records
+ * nothing: said at -t and in the log, not an error (mail flows). */
+static void
+check_report_db(struct af_state *st)
+{
+	const char *db = st->cfg->report_db;
+	const char *slash = strrchr(db, '/');
+	char dir[1024], where[300];
+	struct stat sb;
+
+	if (db[0] != '/' || slash == NULL ||
+	    (size_t)(slash - db) >= sizeof(dir))
+		return;
+	memcpy(dir, db, (size_t)(slash - db));
+	dir[slash - db] = '\0';
+	if (dir[0] != '\0' && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+		config_errors_add(&st->warnings, "%s: report_db %s: no "
+		    "directory %s: DMARC evaluations are not recorded for "
+		    "aggregate reports (create it, writable by the daemon's "
+		    "user, or set report_db empty)", config_where(st->cfg,
+		    "report_db", where, sizeof(where)), db, dir);
+}
+
 struct af_state *
 state_build(const char *path, struct config_errors *errs)
 {
@@ -199,6 +223,7 @@ state_build(const char *path, struct config_errors *errs)
 	    ((st->signtable = signtable_load(st->cfg->signing_table,
 	    errs)) == NULL || check_signtable(st, errs) != 0))
 		goto fail;
+	check_report_db(st);
 	return st;
 fail:
 	state_free(st);

@@ -25,9 +25,12 @@
  *	fb->pub is the latest evaluation's policy.  Records are appended
  *	to fb->rec; on an error fb's records are freed.
  *
- *	rua_store_expire() deletes, in one transaction, evaluations made
- *	before `before`, and sent marks and received reports (with their
- *	records) whose period ended before it.
+ *	rua_store_expire() deletes evaluations made before `before`,
+ *	EXPIRE_CHUNK rows a transaction so that the daemon's writer never
+ *	waits long for the database (a day of a busy MX is a million
+ *	rows); then, in one transaction, sent marks and received reports
+ *	(with their records) whose period ended before it.  Stopped half
+ *	way, it leaves only old rows that the next run deletes.
  * DIAGNOSTICS
  *	-1 with "report_db NAME: what failed: why" in err.
  */
@@ -61,8 +64,14 @@ static const char Q_FB_RECORDS_SQL[] =
 	"SELECT " REC_COLS ", SUM(msg_count) FROM evaluations "
 	"WHERE policy_domain = $1 AND evaluated_at >= $2 AND evaluated_at < $3 "
 	"GROUP BY " REC_COLS " ORDER BY MIN(id)";
+/* Rows of evaluations deleted in one transaction: well under a second,
+ * the SQLite writer's busy timeout being 5 s. */
+#define EXPIRE_CHUNK	5000
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 static const char Q_EXP_EVALS_SQL[] =
-	"DELETE FROM evaluations WHERE evaluated_at < $1";
+	"DELETE FROM evaluations WHERE id IN (SELECT id FROM evaluations "
+	"WHERE evaluated_at < $1 LIMIT " XSTR(EXPIRE_CHUNK) ")";
 static const char Q_EXP_SENT_SQL[] =
 	"DELETE FROM sent_reports WHERE period_end < $1";
 static const char Q_EXP_RECORDS_SQL[] =
@@ -250,21 +259,21 @@ rua_store_feedback(struct rua_store *st, const char *domain, int64_t begin,
 	return 0;
 }
 
-long
-rua_store_expire(struct rua_store *st, int64_t before, char *err,
-    size_t errsz)
+struct expire_q {
+	enum store_q	 q;
+	const char	*sql;
+};
+
+/* Deletes, in one transaction: the rows deleted, or -1. */
+static long
+expire_tx(struct rua_store *st, const struct expire_q *del, size_t ndel,
+    int64_t before, char *err, size_t errsz)
 {
-	static const struct { enum store_q q; const char *sql; } del[] = {
-		{ Q_EXP_EVALS, Q_EXP_EVALS_SQL },
-		{ Q_EXP_SENT, Q_EXP_SENT_SQL },
-		{ Q_EXP_RECORDS, Q_EXP_RECORDS_SQL },
-		{ Q_EXP_REPORTS, Q_EXP_REPORTS_SQL },
-	};
 	long total = 0, n;
 
 	if (st->ops->begin(st, 0, err, errsz) != 0)
 		return store_fail(st, "expiring", err, errsz);
-	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
+	for (size_t i = 0; i < ndel; i++) {
 		sp_int(store_params(st), before);
 		if ((n = store_run(st, del[i].q, del[i].sql, NULL, NULL,
 		    "expiring", err, errsz)) < 0) {
@@ -278,4 +287,27 @@ rua_store_expire(struct rua_store *st, int64_t before, char *err,
 		return store_fail(st, "expiring", err, errsz);
 	}
 	return total;
+}
+
+long
+rua_store_expire(struct rua_store *st, int64_t before, char *err,
+    size_t errsz)
+{
+	static const struct expire_q evals = { Q_EXP_EVALS, Q_EXP_EVALS_SQL };
+	static const struct expire_q rest[] = {
+		{ Q_EXP_SENT, Q_EXP_SENT_SQL },
+		{ Q_EXP_RECORDS, Q_EXP_RECORDS_SQL },
+		{ Q_EXP_REPORTS, Q_EXP_REPORTS_SQL },
+	};
+	long total = 0, n;
+
+	do {
+		if ((n = expire_tx(st, &evals, 1, before, err, errsz)) < 0)
+			return -1;
+		total += n;
+	} while (n == EXPIRE_CHUNK);
+	if ((n = expire_tx(st, rest, sizeof(rest) / sizeof(rest[0]), before,
+	    err, errsz)) < 0)
+		return -1;
+	return total + n;
 }

@@ -263,6 +263,15 @@ class Harness:
         self.dns_port = None
 
     # ---- authfilter ----
+    def state_dir(self):
+        """A directory the daemon's user may write (its report store)."""
+        d = os.path.join(self.tmp, "state")
+        if not os.path.isdir(d):
+            os.mkdir(d)
+            if os.geteuid() == 0:
+                shutil.chown(d, TEST_USER)
+        return d
+
     def write_conf(self, settings, name="authfilter.conf"):
         """A config file; key_dir defaults to an empty directory of this
         test, never the host's /etc/authfilter/keys (tests are hermetic)."""
@@ -294,6 +303,10 @@ class Harness:
         if not getattr(self, "dns_port", None):
             self.start_dns([])
         conf["dns_resolver"] = "127.0.0.1@%d" % self.dns_port
+        # Hermetic too: DMARC evaluations go to a store of this test
+        # (never the host's /var/lib/authfilter), which the daemon's
+        # user creates.
+        conf["report_db"] = os.path.join(self.state_dir(), name + ".db")
         conf.update(settings or {})
         path = self.write_conf(conf, name + ".conf")
         log = os.path.join(self.tmp, name + ".log")

@@ -481,6 +481,28 @@ test_received(struct rua_store *st)
 	rua_feedback_free(&fb3);
 }
 
+/* More evaluations than one expiring transaction deletes (5000). */
+static void
+test_expire_many(struct rua_store *st)
+{
+	size_t n = 12001;
+	struct rua_eval *b = calloc(n, sizeof(*b));
+	char err[512];
+
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		b[i] = eval_x(B - 86400 + (int64_t)(i % 1000));
+		SET(b[i].pub.domain, "many.example");
+	}
+	ok(rua_store_add_evals(st, b, n, err, sizeof(err)) == 0,
+	    "expire: 12001 evaluations added");
+	is_int(rua_store_expire(st, B, err, sizeof(err)), n,
+	    "expire: all deleted, in several transactions");
+	is_int(due_n(st, "many.example"), 0, "expire: none left");
+	free(b);
+}
+
 static void
 test_expire(struct rua_store *st)
 {
@@ -503,6 +525,7 @@ test_expire(struct rua_store *st)
 	is_int(received(st, NULL, 0).n, 3, "expire: the newer report kept");
 	is_int(rua_store_expire(st, E + 1, err, sizeof(err)), 0,
 	    "expire: nothing more");
+	test_expire_many(st);
 }
 
 static void

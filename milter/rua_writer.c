@@ -1,0 +1,317 @@
+/*
+ * NAME
+ *	rua_writer -- DMARC evaluations to the report store, off the mail path
+ * SYNOPSIS
+ *	rua_writer_start(cfg->report_db, cfg->report_queue, err, errsz);
+ *	rua_writer_submit(&ev);		(end of message, any thread)
+ *	rua_writer_configure(url, n);	(SIGHUP)
+ *	rua_writer_stop(5000);		(exit)
+ * DESCRIPTION
+ *	A message thread only copies its evaluation into a queue of at
+ *	most report_queue rows and goes on: it never waits for the store.
+ *	When the queue is full the row is dropped, counted in
+ *	authfilter_report_rows_dropped_total{reason="queue_full"} and
+ *	logged (at most once a minute, with the number dropped).
+ *
+ *	One thread owns the store (rua/store.h): it gathers rows for up to
+ *	WRITER_GATHER_MS, takes up to WRITER_BATCH of them and writes them
+ *	in one transaction.
+ *	The store is opened by that thread, as the daemon's user; when it
+ *	cannot be opened or a write fails, the rows are dropped (reason
+ *	"store") and it is tried again WRITER_RETRY seconds later, so a
+ *	database that is down costs the mail nothing.
+ * DIAGNOSTICS
+ *	"report_db URL: ..." when the store fails; "N DMARC evaluation(s)
+ *	not recorded: ..." when rows are dropped.
+ */
+#include "buildconf.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "milter/rua_writer.h"
+#include "rua/store.h"
+
+/* Rows per transaction: a busy MX records a few hundred a second, and
+ * one commit each would cost a disk sync each (WAL, synchronous=NORMAL
+ * syncs at checkpoints only, PostgreSQL at every commit). */
+#define WRITER_BATCH	256
+/* A row waits at most this long for others to share its transaction:
+ * without it, a writer that keeps up would commit every row alone. */
+#define WRITER_GATHER_MS 1000
+/* Seconds between attempts to open a store that failed. */
+#define WRITER_RETRY	30
+/* Seconds between two log lines about dropped rows. */
+#define DROP_LOG_EVERY	60
+
+struct node {
+	struct node	*next;
+	struct rua_eval	 ev;
+};
+
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct node	*head, *tail;
+	size_t		 n, max;
+	char		*url;		/* wanted; "" = record nothing */
+	int		 running, stopping;
+	struct timespec	 deadline;	/* stopping: write until then */
+	pthread_t	 tid;
+	/* dropped rows not yet logged, and when we last logged */
+	unsigned long	 dropped_full, dropped_store;
+	time_t		 drop_logged;
+} w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+/* Log the rows dropped since the last such line; under w.lock. */
+static void
+drop_log_locked(int force)
+{
+	time_t now = time(NULL);
+
+	if (w.dropped_full + w.dropped_store == 0 ||
+	    (!force && now - w.drop_logged < DROP_LOG_EVERY))
+		return;
+	log_msg(LOG_WARNING, "%lu DMARC evaluation(s) not recorded for "
+	    "aggregate reports: %lu with the writer's queue full "
+	    "(report_queue = %zu), %lu with report_db failing",
+	    w.dropped_full + w.dropped_store, w.dropped_full, w.max,
+	    w.dropped_store);
+	w.dropped_full = w.dropped_store = 0;
+	w.drop_logged = now;
+}
+
+static void
+drop(size_t n, int store)
+{
+	metrics_count("authfilter_report_rows_dropped_total", (double)n,
+	    "reason", store ? "store" : "queue_full", NULL);
+	pthread_mutex_lock(&w.lock);
+	if (store)
+		w.dropped_store += n;
+	else
+		w.dropped_full += n;
+	drop_log_locked(0);
+	pthread_mutex_unlock(&w.lock);
+}
+
+void
+rua_writer_submit(const struct rua_eval *ev)
+{
+	struct node *nd;
+
+	pthread_mutex_lock(&w.lock);
+	if (!w.running || w.stopping || w.url == NULL || *w.url == '\0') {
+		pthread_mutex_unlock(&w.lock);
+		return;
+	}
+	if (w.n >= w.max || (nd = malloc(sizeof(*nd))) == NULL) {
+		pthread_mutex_unlock(&w.lock);
+		drop(1, 0);
+		return;
+	}
+	nd->ev = *ev;
+	nd->next = NULL;
+	if (w.tail != NULL)
+		w.tail->next = nd;
+	else
+		w.head = nd;
+	w.tail = nd;
+	/* Woken for the first row (it starts gathering) and for a full
+	 * batch; not for each message. */
+	if (++w.n == 1 || w.n == WRITER_BATCH)
+		pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+}
+
+/* Up to WRITER_BATCH rows into batch; NULL url: stop. */
+static size_t
+take(struct rua_eval *batch, char **url)
+{
+	size_t k = 0;
+	struct timespec now;
+
+	pthread_mutex_lock(&w.lock);
+	while (w.n == 0 && !w.stopping)
+		pthread_cond_wait(&w.cond, &w.lock);
+	/* Gather a batch, for WRITER_GATHER_MS at most. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec += WRITER_GATHER_MS / 1000;
+	now.tv_nsec += (long)(WRITER_GATHER_MS % 1000) * 1000000L;
+	if (now.tv_nsec >= 1000000000L) {
+		now.tv_sec++;
+		now.tv_nsec -= 1000000000L;
+	}
+	while (w.n < WRITER_BATCH && !w.stopping &&
+	    pthread_cond_timedwait(&w.cond, &w.lock, &now) == 0)
+		;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (w.stopping && (w.n == 0 || now.tv_sec > w.deadline.tv_sec ||
+	    (now.tv_sec == w.deadline.tv_sec &&
+	    now.tv_nsec >= w.deadline.tv_nsec))) {
+		*url = NULL;
+		pthread_mutex_unlock(&w.lock);
+		return 0;
+	}
+	while (k < WRITER_BATCH && w.head != NULL) {
+		struct node *nd = w.head;
+		w.head = nd->next;
+		batch[k++] = nd->ev;
+		free(nd);
+		w.n--;
+	}
+	if (w.head == NULL)
+		w.tail = NULL;
+	*url = strdup(w.url != NULL ? w.url : "");
+	pthread_mutex_unlock(&w.lock);
+	return k;
+}
+
+struct writer {
+	struct rua_store *store;
+	char		 url[1024];	/* of store, or the one that failed */
+	time_t		 retry_at;	/* when the failed one is tried again */
+	int		 failing;	/* logged, until it works again */
+};
+
+static void
+fail(struct writer *wr, const char *err)
+{
+	if (!wr->failing)
+		log_msg(LOG_ERR, "%s; DMARC evaluations are not recorded "
+		    "until it works (tried again every %d s)", err,
+		    WRITER_RETRY);
+	wr->failing = 1;
+	wr->retry_at = time(NULL) + WRITER_RETRY;
+	rua_store_close(wr->store);
+	wr->store = NULL;
+}
+
+/* The store for url, opened if need be; NULL while it fails. */
+static struct rua_store *
+store_for(struct writer *wr, const char *url)
+{
+	char err[600];
+
+	if (strcmp(url, wr->url) != 0) {
+		rua_store_close(wr->store);
+		wr->store = NULL;
+		wr->failing = 0;
+		wr->retry_at = 0;
+		snprintf(wr->url, sizeof(wr->url), "%s", url);
+	}
+	if (wr->store != NULL || *url == '\0' || time(NULL) < wr->retry_at)
+		return wr->store;
+	if ((wr->store = rua_store_open(url, err, sizeof(err))) == NULL) {
+		fail(wr, err);
+		return NULL;
+	}
+	if (wr->failing)
+		log_msg(LOG_INFO, "report_db %s works again", url);
+	wr->failing = 0;
+	return wr->store;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer wr = { 0 };
+	struct rua_eval *batch = arg;
+	char *url, err[600];
+	size_t k;
+
+	for (;;) {
+		k = take(batch, &url);
+		if (url == NULL)
+			break;
+		if (store_for(&wr, url) == NULL)
+			drop(k, 1);
+		else if (rua_store_add_evals(wr.store, batch, k, err,
+		    sizeof(err)) != 0) {
+			fail(&wr, err);
+			drop(k, 1);
+		} else
+			metrics_count("authfilter_report_rows_total",
+			    (double)k, NULL);
+		free(url);
+	}
+	rua_store_close(wr.store);
+	free(batch);
+	return NULL;
+}
+
+int
+rua_writer_start(const char *url, size_t queue_max, char *err, size_t errsz)
+{
+	struct rua_eval *batch = malloc(WRITER_BATCH * sizeof(*batch));
+
+	rua_writer_configure(url, queue_max);
+	if (batch == NULL || pthread_create(&w.tid, NULL, writer_main,
+	    batch) != 0) {
+		free(batch);
+		snprintf(err, errsz, "cannot start the report writer thread");
+		return -1;
+	}
+	pthread_mutex_lock(&w.lock);
+	w.running = 1;
+	pthread_mutex_unlock(&w.lock);
+	return 0;
+}
+
+void
+rua_writer_configure(const char *url, size_t queue_max)
+{
+	char *copy = strdup(url);
+
+	pthread_mutex_lock(&w.lock);
+	if (copy != NULL) {
+		free(w.url);
+		w.url = copy;
+	}
+	w.max = queue_max;
+	pthread_mutex_unlock(&w.lock);
+}
+
+void
+rua_writer_stop(unsigned timeout_ms)
+{
+	size_t left;
+
+	pthread_mutex_lock(&w.lock);
+	if (!w.running) {
+		pthread_mutex_unlock(&w.lock);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &w.deadline);
+	w.deadline.tv_sec += timeout_ms / 1000;
+	w.deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (w.deadline.tv_nsec >= 1000000000L) {
+		w.deadline.tv_sec++;
+		w.deadline.tv_nsec -= 1000000000L;
+	}
+	w.stopping = 1;
+	pthread_cond_broadcast(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+	pthread_join(w.tid, NULL);
+
+	pthread_mutex_lock(&w.lock);
+	left = w.n;
+	while (w.head != NULL) {
+		struct node *nd = w.head;
+		w.head = nd->next;
+		free(nd);
+	}
+	w.tail = NULL;
+	w.n = 0;
+	w.running = 0;
+	w.dropped_full += left;
+	drop_log_locked(1);
+	free(w.url);
+	w.url = NULL;
+	pthread_mutex_unlock(&w.lock);
+}
