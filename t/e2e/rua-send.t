@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from harness import BUILDDIR, SRCDIR, Harness, txt_record  # noqa: E402
+from ruaread import dmarc_cat, mail_dmarc  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -36,7 +37,6 @@ h = Harness(t)
 RUA_REPORT = os.path.join(BUILDDIR, "t", "tools", "rua-report")
 RUA_EVALS = os.path.join(BUILDDIR, "t", "tools", "rua-evals")
 AUTHFILTER_REPORTS = os.path.join(BUILDDIR, "authfilter-reports")
-MAIL_DMARC = os.path.join(SRCDIR, "t", "lib", "mail_dmarc_read.pl")
 
 
 def compose(name, *args):
@@ -49,30 +49,6 @@ def compose(name, *args):
     parts = [(f[0], int(f[1]), int(f[2]), int(f[3]))
              for f in (line.split() for line in r.stdout.splitlines())]
     return d, parts, r.stderr, r.returncode
-
-
-def dmarc_cat(path):
-    """dmarc-cat on one file: (records, messages) from its table, and
-    its output."""
-    r = subprocess.run(["dmarc-cat", "-N", path], capture_output=True,
-                       text=True, timeout=60)
-    out = r.stdout + r.stderr
-    m = re.search(r"Reports\((\d+)\):\n[^\n]*\n((?:\S+\s+\d+\s[^\n]*\n)*)", out)
-    if not m:
-        return None, None, out
-    counts = [int(line.split()[1]) for line in m.group(2).splitlines()]
-    return int(m.group(1)), sum(counts), out
-
-
-def mail_dmarc(*paths):
-    """Mail::DMARC on report mails: [(report_id, records, messages)] and
-    its output."""
-    r = subprocess.run(["perl", MAIL_DMARC] + list(paths),
-                       capture_output=True, text=True, timeout=60)
-    out = r.stdout + r.stderr
-    reps = re.findall(r"^report (\S+) .* records=(\d+) messages=(\d+)$", out,
-                      re.M)
-    return [(i, int(n), int(m)) for i, n, m in reps], out
 
 
 # ---- one report of 12 records: 78 messages ----
