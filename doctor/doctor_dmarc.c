@@ -23,56 +23,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "doctor/doctor.h"
 #include "lib/dns.h"
 #include "lib/tagval.h"
 #include "milter/dmarc.h"
-
-/* One rua URI in another organizational domain: its verification
- * record (RFC 7489 7.1). */
-static void
-verify_destination(const struct doctor_env *env, struct doctor_domain *dom,
-    const char *policy_domain, const char *dest)
-{
-	char name[530], err[300], advice[DOCTOR_ADVICE_MAX], **t;
-	size_t n, ok = 0;
-	enum dns_status st;
-
-	snprintf(name, sizeof(name), "%s._report._dmarc.%s", policy_domain,
-	    dest);
-	st = dns_txt(env->dns, name, &t, &n, err, sizeof(err));
-	if (st == DNS_TEMPFAIL) {
-		doctor_add(&dom->checks, "dmarc", "rua-verify", DOC_UNKNOWN,
-		    "", "%s", err);
-		return;
-	}
-	if (st == DNS_OK) {
-		for (size_t i = 0; i < n; i++)
-			ok += strncmp(t[i], "v=DMARC1", 8) == 0;
-		dns_txt_free(t);
-	}
-	snprintf(advice, sizeof(advice), "ask the operator of %s to publish "
-	    "%s TXT \"v=DMARC1\", or send reports to an address in %s", dest,
-	    name, policy_domain);
-	if (ok > 0)
-		doctor_add(&dom->checks, "dmarc", "rua-verify", DOC_OK, "",
-		    "%s authorises reports for %s", dest, policy_domain);
-	else
-		doctor_add(&dom->checks, "dmarc", "rua-verify", DOC_FAIL,
-		    advice, "no v=DMARC1 record at %s: reporters will not "
-		    "send to %s", name, dest);
-}
+#include "rua/dest.h"
 
 /* The rua tag: present, and each external mailto: destination
- * verified. */
+ * verified (rua_dest_verify(), as authfilter-reports send does). */
 static void
 check_rua(const struct doctor_env *env, struct doctor_domain *dom,
     const char *policy_domain, const char *txt)
 {
-	char rua[1024], own[256], org[256], *save = NULL, *uri,
-	    advice[DOCTOR_ADVICE_MAX];
+	char rua[1024], advice[DOCTOR_ADVICE_MAX], name[RUA_VERIFY_NAME_MAX],
+	    why[600];
+	struct rua_dest d[RUA_DEST_MAX];
+	size_t n;
 
 	if (tagval_get(txt, strlen(txt), "rua", rua, sizeof(rua)) != 1 ||
 	    rua[0] == '\0') {
@@ -84,19 +51,31 @@ check_rua(const struct doctor_env *env, struct doctor_domain *dom,
 		return;
 	}
 	doctor_add(&dom->checks, "dmarc", "rua", DOC_OK, "", "%s", rua);
-	dmarc_org_domain(env->dmarc, policy_domain, own, sizeof(own));
-	for (uri = strtok_r(rua, ",", &save); uri != NULL;
-	    uri = strtok_r(NULL, ",", &save)) {
-		char dest[256], *at;
-		if (strncasecmp(uri, "mailto:", 7) != 0 ||
-		    (at = strrchr(uri, '@')) == NULL)
-			continue;
-		/* RFC 7489 6.2: a size limit may follow "!". */
-		snprintf(dest, sizeof(dest), "%.*s", (int)strcspn(at + 1, "!"),
-		    at + 1);
-		dmarc_org_domain(env->dmarc, dest, org, sizeof(org));
-		if (strcmp(org, own) != 0)
-			verify_destination(env, dom, policy_domain, dest);
+	n = rua_dest_parse(rua, d, RUA_DEST_MAX);
+	for (size_t i = 0; i < n; i++) {
+		switch (rua_dest_verify(env->dns, env->dmarc, policy_domain,
+		    d[i].host, name, why, sizeof(why))) {
+		case RUA_VERIFY_SAME_ORG:
+			break;
+		case RUA_VERIFY_OK:
+			doctor_add(&dom->checks, "dmarc", "rua-verify", DOC_OK,
+			    "", "%s authorises reports for %s", d[i].host,
+			    policy_domain);
+			break;
+		case RUA_VERIFY_TEMPFAIL:
+			doctor_add(&dom->checks, "dmarc", "rua-verify",
+			    DOC_UNKNOWN, "", "%s", why);
+			break;
+		case RUA_VERIFY_MISSING:
+			snprintf(advice, sizeof(advice), "ask the operator of "
+			    "%s to publish %s TXT \"v=DMARC1\", or send "
+			    "reports to an address in %s", d[i].host, name,
+			    policy_domain);
+			doctor_add(&dom->checks, "dmarc", "rua-verify",
+			    DOC_FAIL, advice, "%s: reporters will not send "
+			    "to %s", why, d[i].host);
+			break;
+		}
 	}
 }
 

@@ -328,11 +328,12 @@ eom_edits(struct milter_conn *mc, struct session *s,
 static void
 record(const struct session *s, const struct eom_plan *plan)
 {
-	struct rua_eval *ev = malloc(sizeof(*ev));
+	struct rua_eval *ev = rua_writer_slot();
 
 	if (ev != NULL && rua_eval_build(s, plan, time(NULL), ev))
 		rua_writer_submit(ev);
-	free(ev);
+	else
+		rua_writer_discard(ev);
 }
 
 static enum milter_status

@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,22 +101,50 @@ drop(size_t n, int store)
 	pthread_mutex_unlock(&w.lock);
 }
 
-void
-rua_writer_submit(const struct rua_eval *ev)
+static struct node *
+node_of(struct rua_eval *ev)
+{
+	return (struct node *)(void *)((char *)ev - offsetof(struct node, ev));
+}
+
+struct rua_eval *
+rua_writer_slot(void)
 {
 	struct node *nd;
+	int on;
+
+	pthread_mutex_lock(&w.lock);
+	on = w.running && !w.stopping && w.url != NULL && *w.url != '\0';
+	pthread_mutex_unlock(&w.lock);
+	if (!on || (nd = malloc(sizeof(*nd))) == NULL)
+		return NULL;
+	return &nd->ev;
+}
+
+void
+rua_writer_discard(struct rua_eval *ev)
+{
+	if (ev != NULL)
+		free(node_of(ev));
+}
+
+void
+rua_writer_submit(struct rua_eval *ev)
+{
+	struct node *nd = node_of(ev);
 
 	pthread_mutex_lock(&w.lock);
 	if (!w.running || w.stopping || w.url == NULL || *w.url == '\0') {
 		pthread_mutex_unlock(&w.lock);
+		free(nd);
 		return;
 	}
-	if (w.n >= w.max || (nd = malloc(sizeof(*nd))) == NULL) {
+	if (w.n >= w.max) {
 		pthread_mutex_unlock(&w.lock);
+		free(nd);
 		drop(1, 0);
 		return;
 	}
-	nd->ev = *ev;
 	nd->next = NULL;
 	if (w.tail != NULL)
 		w.tail->next = nd;

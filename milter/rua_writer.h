@@ -15,9 +15,14 @@ int	rua_writer_start(const char *url, size_t queue_max, char *err,
 	    size_t errsz);
 /* A reload: another store or queue size from now on. */
 void	rua_writer_configure(const char *url, size_t queue_max);
-/* Queue a copy of ev; never waits: dropped (and counted) when the queue
- * is full or nothing is recorded. */
-void	rua_writer_submit(const struct rua_eval *ev);
+/* Room for one evaluation (NULL when nothing is recorded, or out of
+ * memory), to fill and then
+ * hand to rua_writer_submit() or rua_writer_discard(). */
+struct rua_eval *rua_writer_slot(void);
+void	rua_writer_discard(struct rua_eval *ev);
+/* Queue ev (from rua_writer_slot()); never waits: dropped (and counted)
+ * when the queue is full or nothing is recorded. */
+void	rua_writer_submit(struct rua_eval *ev);
 /* Write what is queued, for at most timeout_ms, and end the thread;
  * what is left is dropped and logged. */
 void	rua_writer_stop(unsigned timeout_ms);

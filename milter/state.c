@@ -156,8 +156,10 @@ check_signtable(struct af_state *st, struct config_errors *errs)
 	return errs->n > before ? -1 : 0;
 }
 
-/* A SQLite report_db in a directory that does not exist records
- * nothing: said at -t and in the log, not an error (mail flows). */
+/* A SQLite report_db set in a directory that does not exist records
+ * nothing: said at -t and in the log, not an error (mail flows).  The
+ * default's directory is made by the package (tmpfiles.d); when it is
+ * missing the writer says so in the log. */
 static void
 check_report_db(struct af_state *st)
 {
@@ -166,7 +168,8 @@ check_report_db(struct af_state *st)
 	char dir[1024], where[300];
 	struct stat sb;
 
-	if (db[0] != '/' || slash == NULL ||
+	if (config_setting_line(st->cfg, "report_db") == 0 ||
+	    db[0] != '/' || slash == NULL ||
 	    (size_t)(slash - db) >= sizeof(dir))
 		return;
 	memcpy(dir, db, (size_t)(slash - db));
