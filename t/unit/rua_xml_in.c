@@ -20,6 +20,7 @@
 #include "rua/mime_in.h"
 #include "rua/unpack.h"
 #include "rua/xml_in.h"
+#include "rua/xml_out.h"
 #include "t/data.h"
 #include "t/tap.h"
 
@@ -600,6 +601,44 @@ test_too_many(void)
 	free(xml);
 }
 
+/* What authfilter-reports send writes (rua/xml_out.c), read back: the
+ * same report, field for field, for every sample. */
+static void
+test_round_trip(void)
+{
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		struct rua_feedback a, b;
+		char err[512] = "", name[300], *xml = NULL;
+		size_t len, xlen;
+		unsigned char *buf = slurp(samples[i].file, &len);
+		int same;
+
+		if (read_report(buf, len, &a, err, sizeof(err)) != 0 ||
+		    rua_xml_write(&a, 0, a.nrec, &xml, &xlen, err,
+		    sizeof(err)) != 0 ||
+		    rua_xml_read(xml, xlen, &b, err, sizeof(err)) != 0) {
+			snprintf(name, sizeof(name), "%.200s: round trip",
+			    samples[i].file);
+			ok(0, name);
+			printf("# %s\n", err);
+			continue;
+		}
+		same = a.nrec == b.nrec && strcmp(a.org_name, b.org_name) == 0 &&
+		    strcmp(a.report_id, b.report_id) == 0 &&
+		    a.begin == b.begin && a.end == b.end &&
+		    memcmp(&a.pub, &b.pub, sizeof(a.pub)) == 0;
+		for (size_t r = 0; same && r < a.nrec; r++)
+			same = memcmp(&a.rec[r], &b.rec[r], sizeof(a.rec[r])) == 0;
+		snprintf(name, sizeof(name), "%.200s: written by xml_out, read "
+		    "back the same", samples[i].file);
+		ok(same, name);
+		free(xml);
+		free(buf);
+		rua_feedback_free(&a);
+		rua_feedback_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -608,6 +647,7 @@ main(void)
 	test_invalid_samples();
 	test_required();
 	test_entities();
+	test_round_trip();
 	test_too_many();
 	test_bombs();
 	test_zip();
