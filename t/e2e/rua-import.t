@@ -5,7 +5,9 @@
 # into a SQLite report_db; importing again says "already imported"; the
 # broken samples fail with libxml2's reason and store nothing; standard
 # input's exit status is what Postfix needs (0 stored or dropped with a
-# log, 75 when the store is unavailable).  Then the --outbound tables are
+# log, 75 when the store is unavailable); the report mails that
+# authfilter-reports send makes are read back with the counts it states.
+# Then the --outbound tables are
 # compared with counts taken from the XML by Python's xml.etree, zlib,
 # zipfile and email modules: an independent reading of the same files.
 import email
@@ -239,6 +241,32 @@ t.is_(rc, 75, "stdin: the store cannot be opened: exit 75 (EX_TEMPFAIL), "
       "the MTA retries")
 rc, out, err = run(["import", os.path.join(DATA, samples[0])], conf=nodb)
 t.is_(rc, 1, "a file: the store cannot be opened: exit 1")
+
+# ---- what authfilter-reports send makes (rua_compose() through
+# t/tools/rua-report), imported back: the counts rua-report states ----
+RUA_REPORT = os.path.join(BUILDDIR, "t", "tools", "rua-report")
+own = h.write_conf({"report_db": os.path.join(h.tmp, "own.db")}, "own.conf")
+for tag, args in (("12", ["--records", "12"]),
+                  ("split", ["--namespace", "--records", "3000",
+                             "--max-size", "20000"])):
+    d = os.path.join(h.tmp, "sent-" + tag)
+    os.mkdir(d)
+    r = subprocess.run([RUA_REPORT] + args + [d], capture_output=True,
+                       text=True, timeout=60)
+    parts = [line.split() for line in r.stdout.splitlines()]
+    t.ok(r.returncode == 0 and parts, "rua-report %s: %d part(s)" %
+         (" ".join(args), len(parts)), r.stderr)
+    for name, nrec, nmsg, _ in parts:
+        path = os.path.join(d, name + ".eml")
+        with open(path, "rb") as f:
+            o = oracle(f.read())
+        rc, out, err = run(["import", path], conf=own)
+        t.is_((rc, out.strip()), (0, "imported %s report %s for %s: %s "
+                                  "records, %s messages" % (
+                                      o["org"], o["id"], o["domain"], nrec,
+                                      nmsg)),
+              "our own report mail %s: its records and messages" %
+              name[-16:])
 
 # ---- report --outbound: the tables against the XML ----
 def tally(key_of):
