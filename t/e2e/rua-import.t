@@ -7,9 +7,9 @@
 # input's exit status is what Postfix needs (0 stored or dropped with a
 # log, 75 when the store is unavailable); the report mails that
 # authfilter-reports send makes are read back with the counts it states.
-# Then the --outbound tables are
-# compared with counts taken from the XML by Python's xml.etree, zlib,
-# zipfile and email modules: an independent reading of the same files.
+# Then the --outbound tables are compared with counts taken from the XML
+# by Python's xml.etree, zlib, zipfile and email modules: an independent
+# reading of the same files.
 import email
 import email.policy
 import gzip
