@@ -20,6 +20,10 @@
  *	cannot be opened or a write fails, the rows are dropped (reason
  *	"store") and it is tried again WRITER_RETRY seconds later, so a
  *	database that is down costs the mail nothing.
+ *
+ *	Between batches the same thread counts the imported reports for
+ *	/metrics (outbound_gauges.c): at start, at each reload and every
+ *	GAUGES_EVERY seconds.
  * DIAGNOSTICS
  *	"report_db URL: ..." when the store fails; "N DMARC evaluation(s)
  *	not recorded: ..." when rows are dropped.
@@ -35,6 +39,7 @@
 
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "milter/outbound_gauges.h"
 #include "milter/rua_writer.h"
 #include "rua/store.h"
 
@@ -47,6 +52,8 @@
 #define WRITER_GATHER_MS 1000
 /* Seconds between attempts to open a store that failed. */
 #define WRITER_RETRY	30
+/* Seconds between two counts of the imported reports for /metrics. */
+#define GAUGES_EVERY	300
 /* Seconds between two log lines about dropped rows. */
 #define DROP_LOG_EVERY	60
 
@@ -62,6 +69,7 @@ static struct {
 	size_t		 n, max;
 	char		*url;		/* wanted; "" = record nothing */
 	int		 running, stopping;
+	int		 refresh;	/* count the gauges again now */
 	struct timespec	 deadline;	/* stopping: write until then */
 	pthread_t	 tid;
 	/* dropped rows not yet logged, and when we last logged */
@@ -158,34 +166,48 @@ rua_writer_submit(struct rua_eval *ev)
 	pthread_mutex_unlock(&w.lock);
 }
 
-/* Up to WRITER_BATCH rows into batch; NULL url: stop. */
-static size_t
-take(struct rua_eval *batch, char **url)
+/* A time WRITER_GATHER_MS from now, for pthread_cond_timedwait. */
+static struct timespec
+gather_deadline(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += WRITER_GATHER_MS / 1000;
+	ts.tv_nsec += (long)(WRITER_GATHER_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* Up to WRITER_BATCH rows into batch, the store's URL into url, and
+ * whether the gauges are asked for again; waits for rows until wake_at
+ * (seconds since 1970) at most.  -1: stop. */
+static long
+take(struct rua_eval *batch, char *url, size_t urlsz, time_t wake_at,
+    int *refresh)
+{
+	struct timespec ts = { .tv_sec = wake_at };
 	size_t k = 0;
-	struct timespec now;
 
 	pthread_mutex_lock(&w.lock);
-	while (w.n == 0 && !w.stopping)
-		pthread_cond_wait(&w.cond, &w.lock);
-	/* Gather a batch, for WRITER_GATHER_MS at most. */
-	clock_gettime(CLOCK_REALTIME, &now);
-	now.tv_sec += WRITER_GATHER_MS / 1000;
-	now.tv_nsec += (long)(WRITER_GATHER_MS % 1000) * 1000000L;
-	if (now.tv_nsec >= 1000000000L) {
-		now.tv_sec++;
-		now.tv_nsec -= 1000000000L;
-	}
-	while (w.n < WRITER_BATCH && !w.stopping &&
-	    pthread_cond_timedwait(&w.cond, &w.lock, &now) == 0)
+	while (w.n == 0 && !w.stopping && !w.refresh &&
+	    pthread_cond_timedwait(&w.cond, &w.lock, &ts) == 0)
 		;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (w.stopping && (w.n == 0 || now.tv_sec > w.deadline.tv_sec ||
-	    (now.tv_sec == w.deadline.tv_sec &&
-	    now.tv_nsec >= w.deadline.tv_nsec))) {
-		*url = NULL;
+	if (w.n > 0 && !w.stopping) {
+		ts = gather_deadline();
+		while (w.n < WRITER_BATCH && !w.stopping &&
+		    pthread_cond_timedwait(&w.cond, &w.lock, &ts) == 0)
+			;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (w.stopping && (w.n == 0 || ts.tv_sec > w.deadline.tv_sec ||
+	    (ts.tv_sec == w.deadline.tv_sec &&
+	    ts.tv_nsec >= w.deadline.tv_nsec))) {
 		pthread_mutex_unlock(&w.lock);
-		return 0;
+		return -1;
 	}
 	while (k < WRITER_BATCH && w.head != NULL) {
 		struct node *nd = w.head;
@@ -196,9 +218,11 @@ take(struct rua_eval *batch, char **url)
 	}
 	if (w.head == NULL)
 		w.tail = NULL;
-	*url = strdup(w.url != NULL ? w.url : "");
+	snprintf(url, urlsz, "%s", w.url != NULL ? w.url : "");
+	*refresh = w.refresh;
+	w.refresh = 0;
 	pthread_mutex_unlock(&w.lock);
-	return k;
+	return (long)k;
 }
 
 struct writer {
@@ -251,23 +275,28 @@ writer_main(void *arg)
 {
 	struct writer wr = { 0 };
 	struct rua_eval *batch = arg;
-	char *url, err[600];
-	size_t k;
+	char url[sizeof(wr.url)], err[600];
+	time_t gauges_at = 0;	/* when the gauges are counted again */
+	int refresh;
+	long k;
 
-	for (;;) {
-		k = take(batch, &url);
-		if (url == NULL)
-			break;
-		if (store_for(&wr, url) == NULL)
-			drop(k, 1);
-		else if (rua_store_add_evals(wr.store, batch, k, err,
-		    sizeof(err)) != 0) {
+	while ((k = take(batch, url, sizeof(url), gauges_at, &refresh)) >= 0) {
+		if (store_for(&wr, url) == NULL) {
+			if (k > 0)
+				drop((size_t)k, 1);
+		}
+		else if (k > 0 && rua_store_add_evals(wr.store, batch,
+		    (size_t)k, err, sizeof(err)) != 0) {
 			fail(&wr, err);
-			drop(k, 1);
-		} else
+			drop((size_t)k, 1);
+		} else if (k > 0)
 			metrics_count("authfilter_report_rows_total",
 			    (double)k, NULL);
-		free(url);
+		if (wr.store != NULL && (refresh || time(NULL) >= gauges_at)) {
+			outbound_gauges_refresh(wr.store);
+			gauges_at = time(NULL) + GAUGES_EVERY;
+		} else if (wr.store == NULL)
+			gauges_at = time(NULL) + WRITER_RETRY;
 	}
 	rua_store_close(wr.store);
 	free(batch);
@@ -303,6 +332,8 @@ rua_writer_configure(const char *url, size_t queue_max)
 		w.url = copy;
 	}
 	w.max = queue_max;
+	w.refresh = 1;
+	pthread_cond_signal(&w.cond);
 	pthread_mutex_unlock(&w.lock);
 }
 

@@ -26,6 +26,7 @@
 
 #include "lib/metrics.h"
 #include "milter/keyproc.h"
+#include "milter/outbound_gauges.h"
 #include "milter/server.h"
 #include "milter/session.h"
 #include "milter/state.h"
@@ -115,6 +116,7 @@ status_gauges(FILE *fp)
 	metrics_gauge(fp, "authfilter_signer_up", "1 while the signer process "
 	    "holding the private keys runs.", NULL, keyproc_pid() != 0 &&
 	    kill(keyproc_pid(), 0) == 0);
+	outbound_gauges_write(fp);
 	if (cur == NULL)
 		return;
 	metrics_gauge(fp, "authfilter_config_generation", "The configuration "

@@ -9,14 +9,18 @@
 # authfilter-reports send makes are read back with the counts it states.
 # Then the --outbound tables are compared with counts taken from the XML
 # by Python's xml.etree, zlib, zipfile and email modules: an independent
-# reading of the same files.
+# reading of the same files; and the daemon's /metrics gives the same per
+# reporter (authfilter_reported_messages, _pass_messages).
 import email
 import email.policy
 import gzip
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
+import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -25,7 +29,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import AUTHFILTER, BUILDDIR, SRCDIR, Harness  # noqa: E402
+from harness import (AUTHFILTER, BUILDDIR, SRCDIR, TEST_USER, Harness,  # noqa: E402
+                     free_port, wait_for)
 from tap import Tap  # noqa: E402
 
 REPORTS = os.path.join(BUILDDIR, "authfilter-reports")
@@ -345,5 +350,42 @@ t.is_(got.get("source_ip"), [], "default --since 30d: the samples (2024 "
 r = subprocess.run([AUTHFILTER, "report", "--outbound", "--since", "soon",
                     "-c", conf], capture_output=True, text=True)
 t.is_(r.returncode, 2, "--since soon: usage error")
+
+# ---- the same per reporter as metrics: the daemon's /metrics ----
+served = os.path.join(h.state_dir(), "imported.db")
+shutil.copy(db, served)             # for the daemon's user
+if os.geteuid() == 0:
+    shutil.chown(served, TEST_USER)
+listen = "127.0.0.1:%d" % free_port()
+af = h.start_authfilter({"report_db": served, "metrics_listen": listen})
+
+
+def gauges():
+    with urllib.request.urlopen("http://%s/metrics" % listen, timeout=10) as r:
+        text = r.read().decode()
+    got = {}
+    for m in re.finditer(r'^authfilter_reported_messages\{reporter="([^"]*)"\} '
+                         r'(\d+)$', text, re.M):
+        got[m.group(1)] = [int(m.group(2)), 0, 0, 0]
+    for m in re.finditer(r'^authfilter_reported_pass_messages\{reporter="([^"]*)",'
+                         r'check="(\w+)"\} (\d+)$', text, re.M):
+        got[m.group(1)][["dmarc", "dkim", "spf"].index(m.group(2)) + 1] = \
+            int(m.group(3))
+    return got
+
+
+want = {}
+for o in stored.values():
+    for rec in o["records"]:
+        n = want.setdefault(o["org"], [0, 0, 0, 0])
+        c, dk, sp = rec["count"], rec["dkim"] == "pass", rec["spf"] == "pass"
+        n[0] += c
+        n[1] += c if dk or sp else 0
+        n[2] += c if dk else 0
+        n[3] += c if sp else 0
+t.is_(wait_for(lambda: gauges() or None, 20), want,
+      "/metrics: per reporter, messages and DMARC/DKIM/SPF passes as the "
+      "XML says")
+h.stop_authfilter(af)
 h.finish()
 t.done()
