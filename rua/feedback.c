@@ -61,3 +61,5 @@ rua_feedback_add(struct rua_feedback *fb)
 	memset(r, 0, sizeof(*r));
 	return r;
 }
+
+_Thread_local int rua_nomem;

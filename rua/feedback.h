@@ -94,6 +94,12 @@ struct rua_feedback {
 };
 
 void	 rua_feedback_free(struct rua_feedback *);	/* rec only */
+
+/* Set (never cleared) by the report readers (unpack.c, mime_in.c,
+ * xml_in.c) when they fail for want of memory: what a retry may mend,
+ * told apart from a broken report without reading the message, which
+ * may quote the report. */
+extern _Thread_local int rua_nomem;
 /* A new zeroed record at the end of fb->rec: NULL when out of memory.
  * The array's capacity follows from nrec, so fb->rec must be grown only
  * by this (from a zeroed fb) and emptied only by rua_feedback_free(). */

@@ -116,13 +116,14 @@ import_buf(struct import *im, const char *name, const unsigned char *buf,
 	int rc;
 
 	memset(&fb, 0, sizeof(fb));
+	rua_nomem = 0;
 	if (to_xml(buf, len, &xml, &xmllen, err, sizeof(err)) != 0 ||
 	    rua_xml_read(xml, xmllen, &fb, err, sizeof(err)) != 0) {
 		free(xml);
 		rua_feedback_free(&fb);
-		/* The readers say "out of memory" in err (and nothing else
-		 * tells it apart): a retry may succeed. */
-		if (strstr(err, "out of memory") != NULL) {
+		/* Out of memory (never what err says: it may quote the
+		 * report): a retry may succeed. */
+		if (rua_nomem) {
 			say(im, LOG_ERR, "%s: %s", name, err);
 			return TEMPFAIL;
 		}

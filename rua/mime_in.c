@@ -30,6 +30,7 @@
 
 #include <gmime/gmime.h>
 
+#include "rua/feedback.h"
 #include "rua/mime_in.h"
 #include "rua/unpack.h"
 
@@ -149,6 +150,8 @@ rua_mime_report(const unsigned char *msg, size_t len, unsigned char **out,
 	g_object_unref(m);
 	if (r == 1)
 		return 0;
+	if (r < 0)
+		rua_nomem = 1;
 	snprintf(err, errsz, r < 0 ? "out of memory" :
 	    "no report attached (gzip, zip or XML)");
 	return -1;

@@ -34,6 +34,7 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "rua/feedback.h"
 #include "rua/unpack.h"
 
 /* Output grows by this much at a time. */
@@ -111,6 +112,7 @@ rua_gunzip(const unsigned char *buf, size_t len, char **out, size_t *outlen,
 	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 15 + 32) != Z_OK) {
+		rua_nomem = 1;
 		snprintf(err, errsz, "gzip: out of memory");
 		return -1;
 	}
@@ -118,6 +120,7 @@ rua_gunzip(const unsigned char *buf, size_t len, char **out, size_t *outlen,
 	z.avail_in = (unsigned)len;
 	while (zr != Z_STREAM_END) {
 		if (reserve(&o, &cap, n, UNPACK_CHUNK) != 0) {
+			rua_nomem = 1;
 			snprintf(err, errsz, "gzip: out of memory");
 			goto fail;
 		}
@@ -190,6 +193,7 @@ read_member(zip_t *za, zip_int64_t i, const zip_stat_t *st, size_t inlen,
 	}
 	do {
 		if (reserve(&o, &cap, n, UNPACK_CHUNK) != 0) {
+			rua_nomem = 1;
 			snprintf(err, errsz, "zip: out of memory");
 			goto fail;
 		}
@@ -268,6 +272,7 @@ rua_unpack(const unsigned char *buf, size_t len, char **xml, size_t *xmllen,
 			return -1;
 		}
 		if ((*xml = malloc(len + 1)) == NULL) {
+			rua_nomem = 1;
 			snprintf(err, errsz, "out of memory");
 			return -1;
 		}

@@ -102,8 +102,10 @@ text(struct ctx *c, const xmlNode *n, const char *name, char *dst,
 	const char *s, *e;
 	size_t len;
 
-	if (raw == NULL)
+	if (raw == NULL) {
+		rua_nomem = 1;
 		return fail(c, "<%s>: out of memory", name);
+	}
 	s = (const char *)raw;
 	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 		s++;
@@ -355,8 +357,10 @@ read_feedback(struct ctx *c, const xmlNode *root, struct rua_feedback *fb)
 			continue;
 		i++;
 		snprintf(c->where, sizeof(c->where), "record %zu", i);
-		if ((r = rua_feedback_add(fb)) == NULL)
+		if ((r = rua_feedback_add(fb)) == NULL) {
+			rua_nomem = 1;
 			return fail(c, "out of memory");
+		}
 		if (read_record(c, n, r) != 0)
 			return -1;
 	}
@@ -414,6 +418,7 @@ rua_xml_read(const char *xml, size_t len, struct rua_feedback *fb,
 		return -1;
 	}
 	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		rua_nomem = 1;
 		snprintf(err, errsz, "XML: out of memory");
 		return -1;
 	}

@@ -239,6 +239,12 @@ t.like(err, "stdin: not a DMARC report: no report attached", "... said so")
 with open(os.path.join(DATA, "invalid_xml.xml"), "rb") as f:
     rc, out, err = run(["import", "-"], stdin=f.read(), conf=conf)
 t.is_(rc, 0, "stdin: a broken report: exit 0 (logged, no bounce)")
+with open(os.path.join(DATA, "rfc9990-sample.xml"), "rb") as f:
+    hostile = f.read().replace(b"<source_ip>192.0.2.123</source_ip>",
+                               b"<source_ip>out of memory</source_ip>", 1)
+rc, out, err = run(["import", "-"], stdin=hostile, conf=conf)
+t.is_(rc, 0, "stdin: a report whose bad value reads \"out of memory\": "
+      "broken (exit 0), not a retry for ever")
 nodb = h.write_conf({"report_db": "/nonexistent/dir/reports.db"},
                     "nodb.conf")
 rc, out, err = run(["import", "-"], stdin=generated("stdin-2"), conf=nodb)
