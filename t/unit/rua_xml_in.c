@@ -593,7 +593,7 @@ test_too_many(void)
 		memcpy(p, rec, sizeof(rec) - 1);
 	memcpy(p, "</feedback>", sizeof("</feedback>"));
 	rc = rua_xml_read(xml, strlen(xml), &fb, err, sizeof(err));
-	ok(rc == -1 && strstr(err, "more than 100000 records") != NULL,
+	ok(rc == -1 && strstr(err, "more than 20000 records") != NULL,
 	    "RUA_RECORDS_MAX + 1 records: refused");
 	printf("# %s\n", err);
 	ok(fb.nrec == 0, "... before any was read");
