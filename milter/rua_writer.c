@@ -52,6 +52,9 @@
 #define WRITER_GATHER_MS 1000
 /* Seconds between attempts to open a store that failed. */
 #define WRITER_RETRY	30
+/* Seconds past rua_writer_stop()'s deadline that it waits for the
+ * writer still inside a store call. */
+#define WRITER_JOIN_GRACE 5
 /* Seconds between two counts of the imported reports for /metrics. */
 #define GAUGES_EVERY	300
 /* Seconds between two log lines about dropped rows. */
@@ -270,6 +273,21 @@ store_for(struct writer *wr, const char *url)
 	return wr->store;
 }
 
+/* A batch into the store; a failed write is tried once more on a new
+ * handle (another program held the SQLite lock past its busy timeout,
+ * or the PostgreSQL connection broke) before its rows are dropped. */
+static int
+write_batch(struct writer *wr, const char *url, const struct rua_eval *batch,
+    size_t k, char *err, size_t errsz)
+{
+	if (rua_store_add_evals(wr->store, batch, k, err, errsz) == 0)
+		return 0;
+	rua_store_close(wr->store);
+	if ((wr->store = rua_store_open(url, err, errsz)) == NULL)
+		return -1;
+	return rua_store_add_evals(wr->store, batch, k, err, errsz);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -284,9 +302,8 @@ writer_main(void *arg)
 		if (store_for(&wr, url) == NULL) {
 			if (k > 0)
 				drop((size_t)k, 1);
-		}
-		else if (k > 0 && rua_store_add_evals(wr.store, batch,
-		    (size_t)k, err, sizeof(err)) != 0) {
+		} else if (k > 0 && write_batch(&wr, url, batch, (size_t)k,
+		    err, sizeof(err)) != 0) {
 			fail(&wr, err);
 			drop((size_t)k, 1);
 		} else if (k > 0)
@@ -340,6 +357,7 @@ rua_writer_configure(const char *url, size_t queue_max)
 void
 rua_writer_stop(unsigned timeout_ms)
 {
+	struct timespec join_by;
 	size_t left;
 
 	pthread_mutex_lock(&w.lock);
@@ -355,9 +373,20 @@ rua_writer_stop(unsigned timeout_ms)
 		w.deadline.tv_nsec -= 1000000000L;
 	}
 	w.stopping = 1;
+	/* A store that hangs (a PostgreSQL server gone silent) must not
+	 * keep the daemon from exiting: a little past the deadline, go. */
+	join_by = w.deadline;
+	join_by.tv_sec += WRITER_JOIN_GRACE;
 	pthread_cond_broadcast(&w.cond);
 	pthread_mutex_unlock(&w.lock);
-	pthread_join(w.tid, NULL);
+	if (pthread_timedjoin_np(w.tid, NULL, &join_by) != 0) {
+		pthread_mutex_lock(&w.lock);
+		left = w.n;
+		pthread_mutex_unlock(&w.lock);
+		log_msg(LOG_WARNING, "the report writer is stuck in report_db "
+		    "(%zu evaluation(s) queued): not waiting for it", left);
+		return;
+	}
 
 	pthread_mutex_lock(&w.lock);
 	left = w.n;
@@ -369,8 +398,10 @@ rua_writer_stop(unsigned timeout_ms)
 	w.tail = NULL;
 	w.n = 0;
 	w.running = 0;
-	w.dropped_full += left;
 	drop_log_locked(1);
+	if (left > 0)
+		log_msg(LOG_WARNING, "%zu DMARC evaluation(s) not recorded: "
+		    "still queued at exit", left);
 	free(w.url);
 	w.url = NULL;
 	pthread_mutex_unlock(&w.lock);
