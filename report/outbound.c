@@ -76,6 +76,14 @@ ours(const char *d, const struct rua_feedback *rep,
 	    strcasecmp(d + ld - lp, rep->pub.domain) == 0;
 }
 
+/* Imported counts are the reporters' word (anyone can mail a report):
+ * sums stop at the largest value rather than wrap. */
+static void
+sat_add(uint64_t *sum, uint64_t c)
+{
+	*sum = c > UINT64_MAX - *sum ? UINT64_MAX : *sum + c;
+}
+
 static void
 add_causes(struct ob_row *r, const struct rua_feedback *rep,
     const struct rua_record *rec)
@@ -95,11 +103,11 @@ add_causes(struct ob_row *r, const struct rua_feedback *rep,
 			other = d->domain;
 	}
 	if (!signed_)
-		r->cause[OB_NOT_SIGNED] += rec->count;
+		sat_add(&r->cause[OB_NOT_SIGNED], rec->count);
 	else if (broken)
-		r->cause[OB_DKIM_BROKEN] += rec->count;
+		sat_add(&r->cause[OB_DKIM_BROKEN], rec->count);
 	else if (other != NULL) {
-		r->cause[OB_DKIM_OTHER] += rec->count;
+		sat_add(&r->cause[OB_DKIM_OTHER], rec->count);
 		snprintf(r->dkim_domain, sizeof(r->dkim_domain), "%s", other);
 	}
 	for (size_t i = 0; i < rec->nspf; i++) {
@@ -107,7 +115,7 @@ add_causes(struct ob_row *r, const struct rua_feedback *rep,
 		if (strcasecmp(s->result, "fail") != 0 &&
 		    strcasecmp(s->result, "softfail") != 0)
 			continue;
-		r->cause[OB_SPF_FAIL] += rec->count;
+		sat_add(&r->cause[OB_SPF_FAIL], rec->count);
 		snprintf(r->spf_result, sizeof(r->spf_result), "%s",
 		    s->result);
 		snprintf(r->spf_domain, sizeof(r->spf_domain), "%s",
@@ -128,16 +136,16 @@ add_to(struct ob_row *r, const struct rua_feedback *rep,
 	int spf = strcasecmp(rec->spf, "pass") == 0;
 	uint64_t c = rec->count;
 
-	r->n[OB_MSGS] += c;
-	r->n[OB_DKIM] += dkim ? c : 0;
-	r->n[OB_SPF] += spf ? c : 0;
-	r->n[OB_DMARC] += dkim || spf ? c : 0;
+	sat_add(&r->n[OB_MSGS], c);
+	sat_add(&r->n[OB_DKIM], dkim ? c : 0);
+	sat_add(&r->n[OB_SPF], spf ? c : 0);
+	sat_add(&r->n[OB_DMARC], dkim || spf ? c : 0);
 	if (strcasecmp(rec->disposition, "reject") == 0)
-		r->n[OB_REJECT] += c;
+		sat_add(&r->n[OB_REJECT], c);
 	else if (strcasecmp(rec->disposition, "quarantine") == 0)
-		r->n[OB_QUAR] += c;
+		sat_add(&r->n[OB_QUAR], c);
 	else
-		r->n[OB_NONE] += c;
+		sat_add(&r->n[OB_NONE], c);
 	if (!dkim && !spf)
 		add_causes(r, rep, rec);
 }

@@ -198,7 +198,10 @@ send_dest(struct send *s, struct rua_feedback *fb, const struct rua_dest *d)
 		rua_compose_free(&c);
 		return;
 	}
-	if (s->dry == NULL && rua_store_mark_sent(s->store, domain, d->addr,
+	/* A period not over yet (--period today) is not marked: the
+	 * timer's run after it ends sends the whole of it. */
+	if (s->dry == NULL && s->end <= (int64_t)time(NULL) &&
+	    rua_store_mark_sent(s->store, domain, d->addr,
 	    s->begin, s->end, c.part[0].report_id, err, sizeof(err)) != 0) {
 		fprintf(stderr, P "%s period %s to %s: sent, but not recorded "
 		    "as sent (a next run sends it again): %s\n", domain,
