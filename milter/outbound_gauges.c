@@ -70,7 +70,9 @@ outbound_gauges_refresh(struct rua_store *st)
 		outbound_free(&ob);
 		return;
 	}
-	qsort(ob.org.rows, ob.org.nrows, sizeof(*ob.org.rows), by_messages);
+	if (ob.org.nrows > 1)
+		qsort(ob.org.rows, ob.org.nrows, sizeof(*ob.org.rows),
+		    by_messages);
 	n = ob.org.nrows < GAUGE_REPORTERS ? ob.org.nrows : GAUGE_REPORTERS;
 	if ((r = calloc(n + 1, sizeof(*r))) == NULL) {
 		outbound_free(&ob);
