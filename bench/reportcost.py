@@ -50,15 +50,18 @@ def run(h, msgfile, miltergen, lines, messages=5000, conc=4):
     srv, url, why = _pg(h)
     if srv is not None:
         stores.append(("postgresql", url))
+    # A second daemon recording nothing, driven last in each round: how
+    # far two identical daemons differ here (the noise floor).
+    stores.append(("off again", ""))
     daemons = []
     for name, url in stores:
-        sock = os.path.join(h.tmp, "af-rep-%s.sock" % name)
+        sock = os.path.join(h.tmp, "af-rep-%s.sock" % name.replace(" ", "-"))
         listen = "127.0.0.1:%d" % free_port()
         af = h.start_authfilter({"milter_socket": "unix:" + sock,
                                  "milter_socket_mode": "0666",
                                  "metrics_listen": listen,
                                  "report_db": url},
-                                name="af-report-" + name)
+                                name="af-report-" + name.replace(" ", "-"))
         miltergen("unix:" + sock, af.pids, conc, max(conc, messages // 10),
                   False, msgfile)
         daemons.append((name, sock, af, listen))
