@@ -1,11 +1,12 @@
 """bench/reportcost.py -- what recording DMARC evaluations costs the milter
 (issue 19: < 5 % CPU per message).
 
-Used by bench/run (section "report").  Two daemons on the same inbound
+Used by bench/run (section "report").  Daemons on the same inbound
 message (DKIM-signed, SPF and DMARC pass, a DMARC record, so every message
 is one evaluation for aggregate reports): one with report_db empty (nothing
-recorded), one with a SQLite report_db, and a third with PostgreSQL when a
-server can be started (t/lib/pg.py).  They are driven in turns, ROUNDS
+recorded), one with a SQLite report_db, one with PostgreSQL when a server
+can be started (t/lib/pg.py), and a last one recording nothing again, for
+the noise floor.  They are driven in turns, ROUNDS
 times each, and each row is the median: CPU microseconds per message of
 the daemon and its signer process (the writer thread is inside), msgs/s,
 and how many rows the writer wrote and dropped (its metrics), so a cheap
