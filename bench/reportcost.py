@@ -6,7 +6,8 @@ message (DKIM-signed, SPF and DMARC pass, a DMARC record, so every message
 is one evaluation for aggregate reports): one with report_db empty (nothing
 recorded), one with a SQLite report_db, one with PostgreSQL when a server
 can be started (t/lib/pg.py), and a last one recording nothing again, for
-the noise floor.  They are driven in turns, ROUNDS
+the noise floor.  They are driven in turns, each round starting with
+another daemon, ROUNDS
 times each, and each row is the median: CPU microseconds per message of
 the daemon and its signer process (the writer thread is inside), msgs/s,
 and how many rows the writer wrote and dropped (its metrics), so a cheap
@@ -19,7 +20,7 @@ import urllib.request
 
 from harness import free_port
 
-ROUNDS = 3
+ROUNDS = 4
 
 
 def _metric(listen, name):
@@ -67,8 +68,10 @@ def run(h, msgfile, miltergen, lines, messages=5000, conc=4):
                   False, msgfile)
         daemons.append((name, sock, af, listen))
     runs = {name: [] for name, _, _, _ in daemons}
-    for _ in range(ROUNDS):
-        for name, sock, af, _ in daemons:
+    for k in range(ROUNDS):
+        # Each round in another order: no daemon always runs first.
+        for name, sock, af, _ in daemons[k % len(daemons):] + \
+                daemons[:k % len(daemons)]:
             runs[name].append(miltergen("unix:" + sock, af.pids, conc,
                                         messages, False, msgfile))
     base = statistics.median(r.get("cpu_us", 0) for r in runs["off"])
