@@ -263,6 +263,40 @@ mutant(const char *from, const char *to, const char *want, const char *name)
 	refused((const unsigned char *)buf, strlen(buf), want, name);
 }
 
+/* bad-input D3, CVE-2020-12460 (OpenDMARC overflowed a buffer by one
+ * byte on an overlong field of a report): an overlong policy domain or
+ * org_name is refused; an overlong <email> (optional) is cut to fit,
+ * NUL-terminated (ASan watches the copies). */
+static void
+test_overlong(void)
+{
+	struct rua_feedback fb;
+	char big[1200], xml[2048], err[256];
+	const char *at = strstr(good, "r@o.example</email>");
+	int rc;
+
+	memset(big, 'a', 300);
+	big[300] = '\0';
+	strcat(big, "</domain>");
+	mutant("example.com</domain>", big, "too long",
+	    "a 300-character policy domain: refused");
+	memset(big, 'o', 300);
+	big[300] = '\0';
+	strcat(big, "</org_name>");
+	mutant("o.example</org_name>", big, "too long",
+	    "a 300-character org_name: refused");
+	memset(big, 'r', 1000);
+	big[1000] = '\0';
+	snprintf(xml, sizeof(xml), "%.*s%s%s", (int)(at - good), good, big,
+	    at + 1);
+	rc = rua_xml_read(xml, strlen(xml), &fb, err, sizeof(err));
+	ok(rc == 0 && strlen(fb.email) == sizeof(fb.email) - 1 &&
+	    fb.email[0] == 'r', "a 1000-character email: cut to fit its "
+	    "256 bytes");
+	if (rc == 0)
+		rua_feedback_free(&fb);
+}
+
 static void
 test_required(void)
 {
@@ -300,6 +334,7 @@ test_required(void)
 	    "wrong root");
 	mutant("o.example</org_name>", "o.exa\tmple</org_name>",
 	    "control character", "control character in org_name");
+	test_overlong();
 }
 
 static void
