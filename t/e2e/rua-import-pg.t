@@ -9,17 +9,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import AUTHFILTER, BUILDDIR, SRCDIR, Harness  # noqa: E402
-from pg import Postgres, pg_bindir  # noqa: E402
+from harness import AUTHFILTER, BUILDDIR, SRCDIR, Harness, skip_single_threaded_under_tsan  # noqa: E402
+from pg import Postgres, require as require_pg  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-if os.environ.get("AF_SANITIZER") == "tsan":
-    # authfilter-reports and the store's unit test run one thread: the
-    # ASan+UBSan stage runs this file; ThreadSanitizer has nothing to see.
-    t.skip_all("single-threaded programs only: not a ThreadSanitizer test")
-if pg_bindir() is None:
-    t.skip_all("postgresql-15 is not installed (contrib/deps --test)")
+skip_single_threaded_under_tsan(t)
+require_pg(t)
 REPORTS = os.path.join(BUILDDIR, "authfilter-reports")
 DATA = os.path.join(SRCDIR, "t", "data", "dmarc-reports")
 files = [os.path.join(DATA, n) for n in sorted(os.listdir(DATA))

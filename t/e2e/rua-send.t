@@ -28,15 +28,12 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import BUILDDIR, SRCDIR, Harness, txt_record  # noqa: E402
+from harness import BUILDDIR, Harness, skip_single_threaded_under_tsan, txt_record  # noqa: E402
 from ruaread import dmarc_cat, mail_dmarc  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-if os.environ.get("AF_SANITIZER") == "tsan":
-    # authfilter-reports and the store's unit test run one thread: the
-    # ASan+UBSan stage runs this file; ThreadSanitizer has nothing to see.
-    t.skip_all("single-threaded programs only: not a ThreadSanitizer test")
+skip_single_threaded_under_tsan(t)
 h = Harness(t)
 RUA_REPORT = os.path.join(BUILDDIR, "t", "tools", "rua-report")
 RUA_EVALS = os.path.join(BUILDDIR, "t", "tools", "rua-evals")

@@ -13,17 +13,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import Harness, BUILDDIR  # noqa: E402
-from pg import Postgres, pg_bindir  # noqa: E402
+from harness import Harness, BUILDDIR, skip_single_threaded_under_tsan  # noqa: E402
+from pg import Postgres, require as require_pg  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
-if os.environ.get("AF_SANITIZER") == "tsan":
-    # authfilter-reports and the store's unit test run one thread: the
-    # ASan+UBSan stage runs this file; ThreadSanitizer has nothing to see.
-    t.skip_all("single-threaded programs only: not a ThreadSanitizer test")
-if pg_bindir() is None:
-    t.skip_all("postgresql-15 is not installed (contrib/deps --test)")
+skip_single_threaded_under_tsan(t)
+require_pg(t)
 UNIT = os.path.join(BUILDDIR, "t", "unit", "rua_store")
 h = Harness(t)
 pg = Postgres(h.tmp)

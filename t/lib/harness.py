@@ -38,6 +38,14 @@ TEST_USER = "nobody"
 SANITIZER = os.environ.get("AF_SANITIZER", "")
 
 
+def skip_single_threaded_under_tsan(t):
+    """For a test that runs only single-threaded programs (the report
+    tools, the store's unit test): the ASan+UBSan stage runs it;
+    ThreadSanitizer has nothing to see there."""
+    if os.environ.get("AF_SANITIZER") == "tsan":
+        t.skip_all("single-threaded programs only: not a ThreadSanitizer test")
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -41,6 +41,12 @@ def pg_bindir():
     return d
 
 
+def require(t):
+    """Skip the whole test when PostgreSQL 15 is not installed."""
+    if pg_bindir() is None:
+        t.skip_all("postgresql-15 is not installed (contrib/deps --test)")
+
+
 class Postgres:
     def __init__(self, tmp, name="pg"):
         self.bindir = pg_bindir()
