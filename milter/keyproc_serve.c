@@ -374,7 +374,7 @@ sandbox(const int *fds, size_t n, const char *user, const char *key_dir,
 	struct rlimit none = { 0, 0 };
 	struct passwd *pw;
 	sigset_t all;
-	int rc;
+	int rc, devnull;
 
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		signal(ignored[i], SIG_IGN);
@@ -382,6 +382,14 @@ sandbox(const int *fds, size_t n, const char *user, const char *key_dir,
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	setsid();
 	close_others(fds, n);
+	/* Nothing to read or print: stdin and stdout of whoever started
+	 * the daemon are not held open (a shell waiting on them). */
+	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		if (devnull > 2)
+			close(devnull);
+	}
 	/* OpenSSL reads its configuration before the walls go up. */
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	if (daemon_drop_privileges(user, why, whysz) != 0)
