@@ -13,7 +13,9 @@
  *	"<3>" for an error, and carries no time stamp of its own: the
  *	journal records both, and the unit sets the facility (mail).  With
  *	format LOG_FORMAT_SYSLOG a record is "key=value" pairs; with
- *	LOG_FORMAT_JSON every line is one JSON object.
+ *	LOG_FORMAT_JSON every line is one JSON object.  While a daemon
+ *	going to the background starts up, log_echo_stderr(1) copies errors
+ *	and warnings to stderr as plain text: the starting terminal.
  *
  *	Values come from the network: control characters, quotes and
  *	bytes that are not UTF-8 are escaped so that a header can neither
@@ -45,6 +47,7 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_to_stderr = 1;
 static int log_to_journal;	/* stderr is the journal's stream */
+static int log_echo;		/* errors and warnings to stderr too */
 /* Changed by a reload while other threads log: always read it through
  * current_format(). */
 static enum log_format log_fmt = LOG_FORMAT_SYSLOG;
@@ -368,6 +371,14 @@ log_init(const char *ident, int to_stderr, enum log_format fmt)
 }
 
 void
+log_echo_stderr(int on)
+{
+	pthread_mutex_lock(&log_lock);
+	log_echo = on;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
 log_set_format(enum log_format fmt)
 {
 	pthread_mutex_lock(&log_lock);
@@ -396,6 +407,13 @@ log_msg(int prio, const char *fmt, ...)
 		log_emit(prio, lf, line);
 	} else
 		log_emit(prio, lf, text);
+	if (prio <= LOG_WARNING && !log_to_stderr) {
+		pthread_mutex_lock(&log_lock);
+		if (log_echo)
+			fprintf(stderr, "%s: %s%s\n", log_ident,
+			    prio == LOG_WARNING ? "warning: " : "", text);
+		pthread_mutex_unlock(&log_lock);
+	}
 }
 
 void

@@ -17,6 +17,8 @@ struct log_field {
 
 void	log_init(const char *ident, int to_stderr, enum log_format fmt);
 void	log_set_format(enum log_format fmt);
+/* Syslog mode: also print errors and warnings to stderr while on. */
+void	log_echo_stderr(int on);
 void	log_msg(int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_record(int prio, const struct log_field *fields, size_t n);

@@ -2,11 +2,18 @@
  * NAME
  *	daemon -- process set-up: socket file, privileges, pid file
  * DESCRIPTION
- *	Small steps main() takes in order: check the socket path (listen.c
- *	opens it), set its mode and owner, write the pid file, drop
- *	privileges, detach unless running in the foreground, and raise the
- *	limit of open files to what max_sessions needs (or serve fewer
- *	sessions, keeping descriptors for DNS).
+ *	Small steps main() takes in order: go to the background unless
+ *	running in the foreground (first of all, before any thread or the
+ *	signer process exists), check the socket path (listen.c opens it),
+ *	set its mode and owner, write the pid file, drop privileges, raise
+ *	the limit of open files to what max_sessions needs (or serve fewer
+ *	sessions, keeping descriptors for DNS), and once listening tell the
+ *	process that started us (daemon_ready).
+ *
+ *	In the background, the command that started the daemon waits: it
+ *	exits 0 when the daemon is ready and 1 when the daemon exited before
+ *	(the reason is on stderr, which stays the starting terminal until
+ *	then).  So an init script's exit status means what it says.
  *
  *	A unix socket path that a live process listens on is never
  *	removed (bad-input C5): we connect to it first; only a refused
@@ -172,32 +179,59 @@ daemon_drop_privileges(const char *user, char *err, size_t errsz)
 	return 0;
 }
 
-int
-daemon_detach(char *err, size_t errsz)
-{
-	pid_t pid;
-	int fd;
+/* The pipe's write end in the background daemon until daemon_ready(). */
+static int ready_fd = -1;
 
+int
+daemon_background(char *err, size_t errsz)
+{
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(err, errsz, "pipe: %s", strerror(errno));
+		return -1;
+	}
 	if ((pid = fork()) < 0) {
 		snprintf(err, errsz, "fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		/* The starting process: one byte means up; end of file
+		 * means the daemon exited (its reason went to stderr). */
+		close(fds[1]);
+		do
+			n = read(fds[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(fds[0]);
 	if (setsid() < 0) {
 		snprintf(err, errsz, "setsid: %s", strerror(errno));
 		return -1;
 	}
+	/* Not a session leader: opening a terminal cannot make it ours. */
 	if ((pid = fork()) < 0) {
 		snprintf(err, errsz, "fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") != 0) {
-		snprintf(err, errsz, "chdir /: %s", strerror(errno));
-		return -1;
-	}
+	ready_fd = fds[1];
+	return 0;
+}
+
+void
+daemon_ready(void)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	if (chdir("/") != 0)
+		log_msg(LOG_WARNING, "chdir /: %s", strerror(errno));
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -205,7 +239,11 @@ daemon_detach(char *err, size_t errsz)
 		if (fd > 2)
 			close(fd);
 	}
-	return 0;
+	if (write(ready_fd, "", 1) != 1)
+		log_msg(LOG_WARNING, "telling the starting process we are up: "
+		    "%s", strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 int

@@ -18,7 +18,14 @@ int	daemon_socket_perms(const char *conn, unsigned mode, const char *user,
 void	daemon_remove_socket(const char *conn);
 /* Refuse root without `user`; switch to `user` when root. */
 int	daemon_drop_privileges(const char *user, char *err, size_t errsz);
-int	daemon_detach(char *err, size_t errsz);
+/* Go to the background: returns in a new process (the grandchild, not a
+ * session leader) while the calling one waits for daemon_ready() and
+ * exits 0, or exits 1 when the daemon exits first.  Call before any
+ * thread or child exists: they do not follow. */
+int	daemon_background(char *err, size_t errsz);
+/* Up and listening: chdir /, stdio to /dev/null, release the starting
+ * process.  Nothing outside the background. */
+void	daemon_ready(void);
 int	daemon_write_pidfile(const char *path, char *err, size_t errsz);
 /* Raise the soft limit of open files to what max_sessions needs, up to
  * the hard limit.  Returns how many sessions may be open at once: fewer

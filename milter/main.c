@@ -20,6 +20,8 @@
 #include "buildconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,19 +209,31 @@ signer_ended(void)
 /* Before any thread: the signer process, which loads every key store
  * (keyproc.c).  It switches to `user` itself. */
 static int
-start_signer(const char *path)
+start_signer(const char *path, int background)
 {
 	struct config_errors errs = { 0 };
 	struct config *cfg = config_load(path, &errs);
 	char err[512];
-	int rc = 0;
+	int rc = 0, saved = -1, devnull;
 
 	if (cfg == NULL) {
 		print_errors(&errs, 0);
 		config_errors_clear(&errs);
 		return -1;
 	}
-	if (keyproc_start(cfg->user, cfg->key_dir, err, sizeof(err)) != 0) {
+	/* In the background, stderr is the starting terminal until
+	 * daemon_ready(): the signer (which outlives that) gets none. */
+	if (background && (devnull = open("/dev/null", O_WRONLY)) >= 0) {
+		saved = dup(2);
+		dup2(devnull, 2);
+		close(devnull);
+	}
+	rc = keyproc_start(cfg->user, cfg->key_dir, err, sizeof(err));
+	if (saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "%s\n", err);
 		rc = -1;
 	}
@@ -248,7 +262,6 @@ serve(const char *path, int foreground)
 	    cfg->metrics_listen, err, sizeof(err))) < 0) ||
 	    daemon_socket_perms(cfg->milter_socket, cfg->milter_socket_mode,
 	    cfg->user, err, sizeof(err)) != 0 ||
-	    (!foreground && daemon_detach(err, sizeof(err)) != 0) ||
 	    daemon_write_pidfile(cfg->pid_file, err, sizeof(err)) != 0 ||
 	    daemon_drop_privileges(cfg->user, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
@@ -270,6 +283,10 @@ serve(const char *path, int foreground)
 	}
 	log_msg(LOG_INFO, "%s %s listening on %s", PACKAGE_NAME,
 	    PACKAGE_VERSION, cfg->milter_socket);
+	if (!foreground) {
+		log_echo_stderr(0);
+		daemon_ready();
+	}
 	notify_current(NOTIFY_READY);
 	for (;;) {
 		enum runloop_event ev = runloop_wait(STATUS_INTERVAL_MS);
@@ -348,6 +365,7 @@ main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
 	int foreground = 0, test = 0, nondefault = 0, ch, rc;
+	static char abs_path[PATH_MAX];
 	struct config_errors errs = { 0 };
 	struct af_state *st;
 
@@ -372,7 +390,19 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, 2);
-	if (!test && !nondefault && start_signer(path) != 0)
+	/* To the background first: the resolver's thread and the signer
+	 * process would not follow a fork.  Reloads read the config file
+	 * after daemon_ready()'s chdir /: by its absolute path. */
+	if (!test && !nondefault && !foreground) {
+		char err[512];
+		if (*path != '/' && realpath(path, abs_path) != NULL)
+			path = abs_path;
+		if (daemon_background(err, sizeof(err)) != 0) {
+			fprintf(stderr, "authfilter: %s\n", err);
+			return 1;
+		}
+	}
+	if (!test && !nondefault && start_signer(path, !foreground) != 0)
 		return 1;
 	if ((st = state_build(path, &errs)) == NULL) {
 		print_errors(&errs, 0);
@@ -387,6 +417,7 @@ main(int argc, char **argv)
 	if (test)
 		return test_as_user(path, st);
 	log_init("authfilter", foreground, st->cfg->log_format);
+	log_echo_stderr(!foreground);
 	if (keyproc_unconfined())
 		log_msg(LOG_WARNING, "no Landlock (the kernel has none, or a "
 		    "system call filter forbids it): the signer process, "

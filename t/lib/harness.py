@@ -116,6 +116,7 @@ class Harness:
         os.mkdir(self.san)
         os.chmod(self.san, 0o1777)
         self.procs = []
+        self.detached = []      # (name, pid) of daemons not our children
         self.postfix_dir = None
         self.sink_dir = None
         self.finished = False
@@ -616,6 +617,8 @@ class Harness:
             except (OSError, ValueError):
                 pass
             self.postfix_dir_stopped = True
+        for name, pid in reversed(self.detached):
+            self.stop_pid(pid)
         for name, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -624,6 +627,34 @@ class Harness:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+    def adopt(self, name, pid):
+        """A daemon that detached (not our child): stopped by its pid
+        with the rest."""
+        self.detached.append((name, pid))
+
+    @staticmethod
+    def stop_pid(pid, timeout=30):
+        """SIGTERM, then SIGKILL after timeout; True when it was gone
+        before the SIGKILL."""
+        def gone():
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().split(")")[-1].split()[0] == "Z"
+            except OSError:
+                return True
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return True
+        if wait_for(gone, timeout):
+            return True
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_for(gone, 10)
+        return False
 
     def finish(self):
         """Stop everything and assert that no sanitizer reported."""
