@@ -12,7 +12,7 @@
  *	large mailbox providers' sender requirements (doctor_req.c).
  *	Every question goes to live DNS through dns_resolver.  The report
  *	(doctor_out.c) has one line per check, with one line of advice
- *	per problem.  See authfilter(8), DOCTOR.
+ *	per problem.  See authfilter-doctor(8).
  * DIAGNOSTICS
  *	Exit status as a monitoring plugin's (Nagios): 0 every check OK,
  *	1 warnings only, 2 a check failed, 3 nothing failed but something

@@ -18,7 +18,7 @@
  *	Exit 1 when the configuration or the store cannot be read, 2 for a
  *	usage error.
  * SEE ALSO
- *	authfilter(8) REPORT, authfilter-reports(8) import
+ *	authfilter-report(8), authfilter-reports(8) import
  */
 #include "buildconf.h"
 

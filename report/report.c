@@ -19,7 +19,7 @@
  *	Exit status 1 when a file cannot be read or written (the others are
  *	still read), 2 for a usage error.
  * SEE ALSO
- *	authfilter(8) REPORT
+ *	authfilter-report(8)
  */
 #include "buildconf.h"
 

@@ -36,7 +36,7 @@
  *	cannot be read or the store cannot be opened or written, or memory
  *	runs out: the MTA keeps the message and retries, nothing is lost.
  * SEE ALSO
- *	authfilter-reports(8), authfilter(8) report --outbound
+ *	authfilter-reports(8), authfilter-report(8) (report --outbound)
  */
 #include "buildconf.h"
 
