@@ -213,6 +213,10 @@ static const struct setting settings[] = {
 	    7 * 86400, NULL },
 	{ "report_sendmail", "/usr/sbin/sendmail", K_ABSPATH,
 	    F(report_sendmail), 0, 0, NULL },
+	/* A sendmail still running after this is killed (and the report
+	 * goes out with the next run). */
+	{ "report_sendmail_timeout", "5m", K_DURATION,
+	    F(report_sendmail_timeout), 1, 86400, NULL },
 	/* Evaluations and imported reports are deleted after this. */
 	{ "report_keep", "31d", K_DURATION, F(report_keep), 86400,
 	    3660 * 86400, NULL },

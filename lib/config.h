@@ -86,6 +86,7 @@ struct config {
 	char		*report_email;		/* "" = postmaster@authserv_id */
 	unsigned	 report_period;		/* seconds */
 	char		*report_sendmail;
+	unsigned	 report_sendmail_timeout;	/* seconds */
 	unsigned	 report_keep;		/* seconds */
 	size_t		 report_max_size;	/* bytes of one report e-mail */
 	char		**raw;		/* value as written, NULL = default */

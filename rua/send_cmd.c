@@ -130,7 +130,8 @@ deliver(struct send *s, const struct rua_compose *c, const char *domain,
 		int rc = s->dry != NULL ?
 		    rua_compose_save(p, s->dry, err, sizeof(err)) :
 		    rua_sendmail(s->cfg->report_sendmail, s->email, p->msg,
-		    p->msglen, err, sizeof(err));
+		    p->msglen, s->cfg->report_sendmail_timeout, err,
+		    sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, P "%s period %s to %s: report %s: %s\n",
 			    domain, s->period, to, p->report_id, err);

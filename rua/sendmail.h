@@ -9,8 +9,9 @@
 /* Run `path -t -i -f from` (no shell) with msg on its standard input;
  * its standard output goes to our standard error.  0 when it exited 0,
  * else -1 with err ("/usr/sbin/sendmail exited 75", "... killed by
- * signal 9", or why it could not run).  The caller ignores SIGPIPE. */
+ * signal 9", or why it could not run).  After timeout seconds it and
+ * its process group are killed: -1.  The caller ignores SIGPIPE. */
 int	rua_sendmail(const char *path, const char *from, const char *msg,
-	    size_t len, char *err, size_t errsz);
+	    size_t len, unsigned timeout, char *err, size_t errsz);
 
 #endif

@@ -28,7 +28,8 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import BUILDDIR, Harness, skip_single_threaded_under_tsan, txt_record  # noqa: E402
+from harness import (BUILDDIR, Harness, skip_single_threaded_under_tsan,  # noqa: E402
+                     txt_record, wait_for)
 from ruaread import dmarc_cat, mail_dmarc  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -370,6 +371,49 @@ r = subprocess.run([AUTHFILTER_REPORTS, "-c", bad, "send", "--period",
                    capture_output=True, text=True, timeout=60)
 t.ok(r.returncode == 1 and "nonexistent: cannot run: No such file" in
      r.stderr, "report_sendmail missing: exit 1, said", r.stderr)
+
+# ---- a report_sendmail that hangs: killed after report_sendmail_timeout,
+# with the process it started; the report is not marked sent ----
+hang = os.path.join(h.tmp, "hang-sendmail")
+pids = os.path.join(h.tmp, "hang.pids")
+with open(hang, "w") as f:
+    f.write("#!/bin/sh\necho $$ >%s\nsleep 1000 &\necho $! >>%s\nwait\n"
+            % (pids, pids))
+os.chmod(hang, 0o755)
+hung = h.write_conf({"authserv_id": "mx.example", "report_db": db,
+                     "dns_resolver": "127.0.0.1@%d" % dns,
+                     "report_sendmail": hang,
+                     "report_sendmail_timeout": "1s"}, "hang-sendmail.conf")
+before = sent()
+try:
+    r = subprocess.run([AUTHFILTER_REPORTS, "-c", hung, "send", "--period",
+                        "%d,%d" % (B + 2 * 86400, B + 3 * 86400)],
+                       capture_output=True, text=True, timeout=60)
+    rc, err = r.returncode, r.stderr
+except subprocess.TimeoutExpired:
+    rc, err = "timeout", "still running after 60 s"
+t.ok(rc == 1 and "did not finish within report_sendmail_timeout (1s): "
+     "killed" in err, "a hanging sendmail is killed: exit 1, said", err)
+
+
+def gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+hung_pids = [int(x) for x in open(pids).read().split()] if os.path.exists(pids) else []
+t.ok(len(hung_pids) == 2 and wait_for(lambda: all(gone(p) for p in hung_pids), 10),
+     "with the process it started (its process group)", repr(hung_pids))
+for p in hung_pids:
+    if not gone(p):
+        os.kill(p, 9)
+rc, out, err = reports("--period", "%d,%d" % (B + 2 * 86400, B + 3 * 86400),
+                       "--domain", "example.com")
+t.ok(rc == 0 and len(sent()) > len(before),
+     "the report was not marked sent: the next run sends it", out + err)
 
 # ---- bad usage ----
 rc, out, err = reports("--period", "tomorrow")
