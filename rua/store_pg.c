@@ -4,9 +4,12 @@
  * SYNOPSIS
  *	report_db = postgresql://authfilter@db.example.org/authfilter
  * DESCRIPTION
- *	The URL is handed to PQconnectdb() as it is (libpq's connection
- *	URI: host, port, user, dbname, sslmode=..., a password or
- *	~/.pgpass).  The client encoding is UTF8; the server's notices
+ *	The URL is handed to libpq as it is (its connection URI: host,
+ *	port, user, dbname, sslmode=..., a password or ~/.pgpass), after
+ *	defaults the URL may override: connect_timeout=10,
+ *	tcp_user_timeout=30000 (ms) and TCP keepalives (60 s idle, then 3
+ *	probes 10 s apart), so that a server gone silent fails a write in
+ *	about half a minute instead of the kernel's quarter of an hour.  The client encoding is UTF8; the server's notices
  *	("already exists, skipping") are not printed.  Several hosts may
  *	write to one database: creating or migrating the schema takes
  *	pg_advisory_xact_lock(STORE_PG_LOCK) first.
@@ -37,6 +40,12 @@
 #define STORE_PG_LOCK	"418330604897"
 #define PG_INT8_OID	20	/* pg_type.h; stable since PostgreSQL 7 */
 #define PG_TEXT_OID	25
+/* A server that stops answering must not hold the writer thread (or
+ * `authfilter-reports`) for the kernel's 15 minutes of retransmission:
+ * a connection takes at most this long, unacknowledged data fails the
+ * connection after this, and an idle one is probed by keepalives. */
+#define PG_CONNECT_TIMEOUT	"10"
+#define PG_TCP_USER_TIMEOUT_MS	"30000"
 
 #ifdef LIBPQ_HAS_PIPELINING
 static int	pg_sync(struct rua_store *, char *, size_t);
@@ -336,7 +345,13 @@ static const struct store_ops pg_ops = {
 int
 store_pg_open(struct rua_store *st, const char *url, char *err, size_t errsz)
 {
-	PGconn *conn = PQconnectdb(url);
+	/* Before dbname: the URL's own settings win over these. */
+	static const char *const keys[] = { "connect_timeout",
+	    "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "dbname", NULL };
+	const char *vals[] = { PG_CONNECT_TIMEOUT, PG_TCP_USER_TIMEOUT_MS,
+	    "60", "10", "3", url, NULL };
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 
 	if (conn == NULL) {
 		snprintf(err, errsz, "out of memory");

@@ -22,6 +22,7 @@ import glob
 import gzip
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -414,6 +415,25 @@ rc, out, err = reports("--period", "%d,%d" % (B + 2 * 86400, B + 3 * 86400),
                        "--domain", "example.com")
 t.ok(rc == 0 and len(sent()) > len(before),
      "the report was not marked sent: the next run sends it", out + err)
+
+# ---- a PostgreSQL server that accepts and never answers: the store's
+# default connect_timeout (10 s) ends the wait, said ----
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen(8)
+mute = h.write_conf({"authserv_id": "mx.example",
+                     "report_db": "postgresql://authfilter@127.0.0.1:%d/reports"
+                     % silent.getsockname()[1],
+                     "dns_resolver": "127.0.0.1@%d" % dns}, "mute-pg.conf")
+try:
+    r = subprocess.run([AUTHFILTER_REPORTS, "-c", mute, "send"],
+                       capture_output=True, text=True, timeout=60)
+    rc, err = r.returncode, r.stderr
+except subprocess.TimeoutExpired:
+    rc, err = "timeout", "still waiting after 60 s"
+silent.close()
+t.ok(rc not in (0, "timeout") and "timeout expired" in err,
+     "a silent PostgreSQL: authfilter-reports gives up, said", "%r %s" % (rc, err))
 
 # ---- bad usage ----
 rc, out, err = reports("--period", "tomorrow")
