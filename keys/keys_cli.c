@@ -132,10 +132,18 @@ tell_daemon(const struct ctx *c)
 	char path[64], comm[32] = "";
 	int fd;
 
-	if (*c->cfg->pid_file == '\0' || (fd = open(c->cfg->pid_file,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    (fp = fdopen(fd, "r")) == NULL) {
-		printf("reload a running authfilter to use it: kill -HUP <pid>\n");
+	if (*c->cfg->pid_file == '\0') {
+		printf("reload a running authfilter to use it (systemctl "
+		    "reload authfilter); with pid_file set, authfilter-keys "
+		    "does that itself\n");
+		return;
+	}
+	if ((fd = open(c->cfg->pid_file, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || (fp = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		printf("%s: %s: reload a running authfilter by hand\n",
+		    c->cfg->pid_file, strerror(errno));
 		return;
 	}
 	if (fscanf(fp, "%ld", &pid) == 1 && pid > 1) {

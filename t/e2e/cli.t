@@ -110,7 +110,8 @@ for lib in ("authfilter 0.1.0", "milter protocol 6", "OpenSSL", "libopendkim", "
 sample = open(os.path.join(SRCDIR, "authfilter.conf")).read()
 copy = h.write_conf({}, "sample.conf")
 with open(copy, "w") as f:
-    f.write(sample.replace("user = authfilter", "user = nobody") +
+    f.write(sample.replace("user = authfilter", "user = nobody")
+            .replace("pid_file = /run/authfilter/", "pid_file = %s/" % h.state_dir()) +
             "key_dir = %s\n" % h.no_keys)
 rc, out, err = run("-t", "-c", copy)
 t.is_((rc, err), (0, ""), "the shipped authfilter.conf passes -t")

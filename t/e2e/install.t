@@ -69,6 +69,16 @@ got = read(conf) if os.path.isfile(conf) else ""
 t.is_(got, sample.replace("/etc/authfilter", confdir),
       "it is the sample, with the configured paths")
 
+# authfilter-keys, and so the daily rotation timer, tell the daemon to
+# reload through pid_file: the shipped configuration has one, in the
+# unit's RuntimeDirectory (without it a rotated key waited for a restart).
+unit = read(os.path.join(SRCDIR, "contrib", "authfilter.service"))
+rtdir = re.search(r"^RuntimeDirectory=(\S+)$", unit, re.M)
+pidf = re.search(r"^pid_file = (\S+)$", sample, re.M)
+t.ok(rtdir and pidf and os.path.dirname(pidf.group(1)) == "/run/" + rtdir.group(1),
+     "the sample's pid_file is in the unit's RuntimeDirectory",
+     "%s / %s" % (pidf and pidf.group(0), rtdir and rtdir.group(0)))
+
 with open(conf, "a") as f:
     f.write("# edited by the admin\n")
 rc, out, err = run(["make", "-s", "install", "DESTDIR=" + dest], cwd=BUILDDIR)
@@ -150,9 +160,11 @@ t.is_(made, {"/run/authfilter": (0o755, uid), "/var/lib/authfilter": (0o750, uid
 
 # ---- the installed configuration, as the installed user ----
 # A private mount namespace shows authfilter -t the passwd and group
-# files that have the user; the host's stay as they are.
+# files that have the user, and the /run that systemd-tmpfiles made
+# (the pid file's directory); the host's stay as they are.
 script = ('mount --bind "$1/etc/passwd" /etc/passwd && '
-          'mount --bind "$1/etc/group" /etc/group && exec "$2" -t -c "$3"')
+          'mount --bind "$1/etc/group" /etc/group && '
+          'mount --bind "$1/run" /run && exec "$2" -t -c "$3"')
 rc, out, err = run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                     script, "sh", root, dest + sbindir + "/authfilter", conf])
 t.is_((rc, out, err), (0, conf + ": OK\n", ""),
