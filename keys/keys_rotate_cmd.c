@@ -75,7 +75,7 @@ take_lock(struct ctx *c)
 
 	/* The first command on a new host creates the store's parents too
 	 * (/etc/authfilter/keys). */
-	if (keystore_make_dirs(c->key_dir, err, sizeof(err)) != 0)
+	if (keystore_make_dirs(c->key_dir, c->owner, err, sizeof(err)) != 0)
 		return fail("%s", err), -1;
 	snprintf(path, sizeof(path), "%s/.rotate.lock", c->key_dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,

@@ -603,9 +603,43 @@ write_atomic(const char *dir, const char *name, const char *data,
 	return 0;
 }
 
-/* mkdir -p: key_dir and any missing parents (a first key on a new host). */
+/*
+ * mkdir of one directory of the store.  One we create gets its mode
+ * whatever the caller's umask (authfilter-keys as root under umask 027
+ * made root:root 0750 directories the daemon's user could not enter:
+ * every reload failed, then the start) and, when owner is known, the
+ * daemon's user as owner, as tmpfiles.d makes key_dir.  One that exists
+ * is left as it is: its owner and mode are the admin's.
+ */
+static int
+make_dir(const char *path, mode_t mode, uid_t owner, char *err,
+    size_t errsz)
+{
+	int fd;
+
+	if (mkdir(path, mode) != 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The directory just made, not what a link put there since. */
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fchmod(fd, mode) != 0 || (owner != (uid_t)-1 &&
+	    fchown(fd, owner, (gid_t)-1) != 0)) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p: key_dir and any missing parents (a first key on a new host):
+ * parents 0755, key_dir 0750 owned by `owner` (0755 when unknown). */
 int
-keystore_make_dirs(const char *dir, char *err, size_t errsz)
+keystore_make_dirs(const char *dir, uid_t owner, char *err, size_t errsz)
 {
 	char path[4096];
 	size_t len = strlen(dir);
@@ -620,10 +654,10 @@ keystore_make_dirs(const char *dir, char *err, size_t errsz)
 			continue;
 		char c = *p;
 		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		if (c != '\0' ? make_dir(path, 0755, (uid_t)-1, err,
+		    errsz) != 0 : make_dir(path, owner == (uid_t)-1 ? 0755 :
+		    0750, owner, err, errsz) != 0)
 			return -1;
-		}
 		*p = c;
 		if (c == '\0')
 			return 0;
@@ -631,17 +665,13 @@ keystore_make_dirs(const char *dir, char *err, size_t errsz)
 }
 
 static int
-domain_dir(const char *dir, const char *domain, char *out, size_t outsz,
-    char *err, size_t errsz)
+domain_dir(const char *dir, const char *domain, uid_t owner, char *out,
+    size_t outsz, char *err, size_t errsz)
 {
-	if (keystore_make_dirs(dir, err, errsz) != 0)
+	if (keystore_make_dirs(dir, owner, err, errsz) != 0)
 		return -1;
 	snprintf(out, outsz, "%s/%s", dir, domain);
-	if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errsz, "%s: %s", out, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return make_dir(out, 0755, owner, err, errsz);
 }
 
 int
@@ -651,7 +681,8 @@ keystore_write_state(const char *dir, const struct key *k, uid_t owner,
 	char ddir[4096], name[KEY_SELECTOR_MAX + 8], buf[1024];
 	char c[32], a[32], r[32], v[32], p[32];
 
-	if (domain_dir(dir, k->domain, ddir, sizeof(ddir), err, errsz) != 0)
+	if (domain_dir(dir, k->domain, owner, ddir, sizeof(ddir), err,
+	    errsz) != 0)
 		return -1;
 	format_time(k->created, c, sizeof(c));
 	format_time(k->activated, a, sizeof(a));
@@ -674,7 +705,8 @@ keystore_write_private(const char *dir, const struct key *k, const char *pem,
 {
 	char ddir[4096], name[KEY_SELECTOR_MAX + 8];
 
-	if (domain_dir(dir, k->domain, ddir, sizeof(ddir), err, errsz) != 0)
+	if (domain_dir(dir, k->domain, owner, ddir, sizeof(ddir), err,
+	    errsz) != 0)
 		return -1;
 	snprintf(name, sizeof(name), "%s.pem", k->selector);
 	return write_atomic(ddir, name, pem, 0600, owner, err, errsz);

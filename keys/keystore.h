@@ -56,8 +56,11 @@ void		 keystore_free(struct keystore *);
  * path names it in the errors.  0, or -1 with errs. */
 int		 keystore_parse_state(const char *path, char *text,
 		    struct key *k, struct config_errors *errs);
-/* mkdir -p of the store's directory: 0, or -1 with err. */
-int		 keystore_make_dirs(const char *dir, char *err, size_t errsz);
+/* mkdir -p of the store's directory: 0, or -1 with err.  What it
+ * creates gets its mode whatever the umask; key_dir itself is owned by
+ * owner (the daemon's user; -1: the caller). */
+int		 keystore_make_dirs(const char *dir, uid_t owner, char *err,
+		    size_t errsz);
 
 /* The active keys that sign for `domain` (exactly, or with `parents` also
  * those of its parent domains).  Returns how many were put in out. */
