@@ -116,6 +116,9 @@ r = h.keys(c, "new", "example.org", "--selector", "s1")
 h.keys(c, "activate", "example.org", "s1", "--force")
 rc, out, err = run("-t", "-c", c)
 t.is_((rc, err), (0, ""), "-t: keys readable by the user pass")
+# authfilter-keys made key_dir and the domain the user's: make them root's.
+os.chown(kd, 0, 0)
+os.chown(os.path.join(kd, "example.org"), 0, 0)
 os.chmod(kd, 0o700)
 rc, out, err = run("-t", "-c", c)
 t.ok(rc == 1 and "as user %s: %s: Permission denied" % (TEST_USER, kd) in err and
