@@ -272,7 +272,7 @@ serve(const char *path, int foreground)
 		goto cleanup;
 	lim.max_sessions = daemon_session_cap(cfg->max_sessions);
 	status_started(path);
-	if (runloop_block() != 0 || rua_writer_start(cfg->report_db,
+	if (rua_writer_start(cfg->report_db,
 	    cfg->report_queue, err, sizeof(err)) != 0 ||
 	    server_start(lfd, listen_is_inet(
 	    cfg->milter_socket), &callbacks_hooks, &lim, err,
@@ -402,6 +402,12 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* From here the main loop takes HUP, TERM, INT and CHLD (runloop.c):
+	 * a SIGHUP while starting (authfilter-keys through the pid file,
+	 * logrotate) ended the process by its default action, and systemd
+	 * took that for a clean exit.  The signer unblocks them. */
+	if (!test && !nondefault && runloop_block() != 0)
+		return 1;
 	if (!test && !nondefault && start_signer(path, !foreground) != 0)
 		return 1;
 	if ((st = state_build(path, &errs)) == NULL) {

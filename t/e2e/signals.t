@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import Harness, AUTHFILTER, wait_for  # noqa: E402
+from harness import Harness, AUTHFILTER, free_port, wait_for  # noqa: E402
 from milterclient import Milter, MilterError  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -205,5 +205,33 @@ t.is_(rc, 0, "drain_timeout: exits 0")
 t.ok(took < 10, "drain_timeout=1s: stopped without the stuck message", "took %.1fs" % took)
 t.like(af.log_text(), "drain_timeout: 1 message(s) still in progress", "and says so")
 m.close()
+
+# A SIGHUP while the daemon starts (authfilter-keys finds it through the
+# pid file, which is written before the state is built again as `user`)
+# is a reload once it serves, not the end of the process (the default
+# action: systemd took it for a clean exit and did not restart it).
+pidf = os.path.join(h.state_dir(), "early.pid")
+conf = h.write_conf({"milter_socket": "inet:%d@127.0.0.1" % free_port(),
+                     "user": "nobody", "pid_file": pidf, "report_db": "",
+                     "dns_resolver": "127.0.0.1@%d" % h.dns_port,
+                     "log_format": "json"}, "early.conf")
+log = os.path.join(h.tmp, "early.log")
+proc = subprocess.Popen([AUTHFILTER, "-f", "-c", conf], stdout=open(log, "a"),
+                        stderr=subprocess.STDOUT, env=h.san_env())
+h.procs.append(("early", proc))
+t.ok(wait_for(lambda: os.path.exists(pidf) or proc.poll() is not None,
+              timeout=20, step=0.001), "early: the pid file appears")
+proc.send_signal(signal.SIGHUP)
+
+
+def early_log():
+    return open(log).read()
+
+
+wait_for(lambda: "reloaded" in early_log() or proc.poll() is not None, timeout=30)
+t.ok("reloaded" in early_log(), "a SIGHUP as soon as the pid file exists: a reload",
+     early_log()[-1500:])
+t.is_(proc.poll(), None, "and the daemon is still running")
+t.like(early_log(), "listening on", "serving")
 h.finish()
 t.done()
