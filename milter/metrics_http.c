@@ -137,10 +137,11 @@ metrics_http_start(int fd, char *err, size_t errsz)
 {
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+	    /* First: libmicrohttpd warns about a logger set later. */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, 16u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (mhd == NULL) {
 		snprintf(err, errsz, "metrics_listen: libmicrohttpd could not "

@@ -34,6 +34,9 @@ h.start_dns(records)
 mport = free_port()
 listen = "127.0.0.1:%d" % mport
 af = h.start_authfilter({"key_dir": kd, "metrics_listen": listen})
+t.ok('"warning"' not in af.log_text(),
+     "a clean start with metrics_listen logs no warning (libmicrohttpd's "
+     "logger is its first option)", af.log_text())
 sink = h.start_sink()
 smtp = h.start_postfix(milter_port=af.port, sink_port=sink)
 
