@@ -326,7 +326,7 @@ loaded(const char *dir, const char *p, size_t len, struct config_errors *errs)
 		p += strlen(p) + 1;
 	}
 	if (l.store == 0) {
-		if (l.nerrs > 0)
+		if (l.nerrs > 0 && !(l.flags & KP_LOADED_RESTART))
 			config_errors_add(errs, "every reload (SIGHUP) reads "
 			    "key_dir the same way, in the signer process: it "
 			    "must be readable by that user");

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,6 +54,26 @@ static struct {
 } held = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static char whoami[64];		/* "as user authfilter: ..." */
+/* The key_dir Landlock confines us to, as it was at start. */
+static struct {
+	int	 confined;		/* Landlock in force */
+	int	 existed;		/* key_dir existed then */
+	dev_t	 dev;
+	ino_t	 ino;
+} start_dir;
+
+/* Made (or replaced: a restore, a mv) since we were confined: Landlock
+ * lets us read the directory that was there, not this one. */
+static int
+not_the_start_dir(const char *dir)
+{
+	struct stat st;
+
+	if (!start_dir.confined || stat(dir, &st) != 0)
+		return 0;
+	return !start_dir.existed || st.st_dev != start_dir.dev ||
+	    st.st_ino != start_dir.ino;
+}
 
 int
 keyproc_sign_here(const struct key *k, const unsigned char *dg,
@@ -101,7 +122,16 @@ do_load(int fd, const char *buf, size_t len)
 		return reply_err(fd, "bad LOAD request");
 	memcpy(&req, buf, sizeof(req));
 	dir = (char *)buf + sizeof(req);
-	if ((ks = keystore_load(dir, 1, (uid_t)req.owner, &errs)) != NULL) {
+	if (not_the_start_dir(dir)) {
+		ks = NULL;
+		l.flags |= KP_LOADED_RESTART;
+		config_errors_add(&errs, "%s was made or replaced after "
+		    "authfilter started: the signer process, confined with "
+		    "Landlock to the key_dir that existed then, cannot read "
+		    "it; restart authfilter (systemctl restart authfilter)",
+		    dir);
+	} else if ((ks = keystore_load(dir, 1, (uid_t)req.owner, &errs)) !=
+	    NULL) {
 		pthread_mutex_lock(&held.lock);
 		grown = realloc(held.ks, (held.n + 1) * sizeof(*grown));
 		if (grown != NULL) {
@@ -341,6 +371,12 @@ landlock(const char *key_dir, char *why, size_t whysz)
 	}
 	/* A key_dir made later is not readable: a restart is needed. */
 	if ((dfd = open(key_dir, O_PATH | O_CLOEXEC)) >= 0) {
+		struct stat st;
+		if (fstat(dfd, &st) == 0) {
+			start_dir.existed = 1;
+			start_dir.dev = st.st_dev;
+			start_dir.ino = st.st_ino;
+		}
 		pb.parent_fd = dfd;
 		if (syscall(__NR_landlock_add_rule, rs,
 		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
@@ -362,6 +398,7 @@ landlock(const char *key_dir, char *why, size_t whysz)
 		return -1;
 	}
 	close(rs);
+	start_dir.confined = 1;
 	return 0;
 }
 

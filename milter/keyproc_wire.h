@@ -41,7 +41,12 @@ struct kp_loaded {
 	uint64_t	 store;		/* 0: not loaded (see the errors) */
 	uint32_t	 nkeys;
 	uint32_t	 nerrs;
+	uint32_t	 flags;
+	uint32_t	 pad;
 };
+/* key_dir is not the directory the signer was confined to: a restart
+ * is what helps, not its permissions. */
+#define KP_LOADED_RESTART	1u
 
 struct kp_sign {
 	uint64_t	 store;
