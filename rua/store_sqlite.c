@@ -226,6 +226,17 @@ sq_prepare_file(const char *path, char *err, size_t errsz)
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0640);
 	if (fd >= 0) {
+		/* Made by root (authfilter-reports run from a root shell)
+		 * in the daemon's directory: the daemon's, or it could never
+		 * write it.  SQLite gives the -wal and -shm files made by
+		 * root the owner of this file. */
+		if (geteuid() == 0 && sb.st_uid != 0 &&
+		    fchown(fd, sb.st_uid, sb.st_gid) != 0) {
+			snprintf(err, errsz, "chown to the owner of %s: %s",
+			    dir, strerror(errno));
+			close(fd);
+			return -1;
+		}
 		close(fd);
 		return 0;
 	}

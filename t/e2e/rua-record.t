@@ -139,5 +139,26 @@ send(af.port, "rec.example", "a@rec.example", 4)
 t.is_(h.stop_authfilter(af), 0, "stopped")
 t.is_(rows(db2), 6, "after SIGTERM the store has every row")
 
+# ---- made by root (authfilter-reports from a root shell) before the
+# daemon ever ran: the file gets its directory's owner, and SQLite its
+# -wal and -shm files; the daemon, as its user, writes it ----
+db3 = os.path.join(h.state_dir(), "root-first.db")
+conf3 = h.write_conf({"report_db": db3, "authserv_id": "mx.test",
+                      "dns_resolver": "127.0.0.1@%d" % h.dns_port}, "root-first.conf")
+r = subprocess.run([os.path.join(os.environ["AF_BUILDDIR"], "authfilter-reports"),
+                    "-c", conf3, "send", "--dry-run", h.tmp],
+                   capture_output=True, text=True, timeout=60, env=h.san_env())
+owners = sorted((os.path.basename(p), os.stat(p).st_uid) for p in
+                [db3 + x for x in ("", "-wal", "-shm")] if os.path.exists(p))
+uid = os.stat(h.state_dir()).st_uid
+t.ok(r.returncode == 0 and owners and all(o == uid for _, o in owners),
+     "root made the store: owned by its directory's owner", "%r %r %s" % (
+         owners, uid, r.stderr))
+af = h.start_authfilter({"report_db": db3}, name="root-first")
+send(af.port, "rec.example", "a@rec.example", 2)
+t.ok(wait_for(lambda: rows(db3) == 2, 20),
+     "and the daemon's user writes it", af.log_text()[-1500:])
+h.stop_authfilter(af)
+
 h.finish()
 t.done()
