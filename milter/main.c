@@ -119,6 +119,35 @@ notify_current(enum notify_what what)
 	state_release(st);
 }
 
+/* Settings a reload reads but cannot apply: said by name. */
+static void
+restart_only(const struct config *old, const struct config *new)
+{
+	char names[160] = "";
+	size_t len = 0;
+	const struct {
+		const char *name;
+		int changed;
+	} s[] = {
+		{ "milter_socket", strcmp(old->milter_socket,
+		    new->milter_socket) != 0 },
+		{ "milter_socket_mode", old->milter_socket_mode !=
+		    new->milter_socket_mode },
+		{ "user", strcmp(old->user, new->user) != 0 },
+		{ "pid_file", strcmp(old->pid_file, new->pid_file) != 0 },
+		{ "metrics_listen", strcmp(old->metrics_listen,
+		    new->metrics_listen) != 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i].changed && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len,
+			    "%s%s", len > 0 ? ", " : "", s[i].name);
+	if (len > 0)
+		log_msg(LOG_WARNING, "changed, but kept until a restart: %s "
+		    "(they take effect only at restart)", names);
+}
+
 static void
 reload(const char *path)
 {
@@ -136,16 +165,10 @@ reload(const char *path)
 		notify_current(NOTIFY_READY);
 		return;
 	}
-	old = state_acquire();
-	if (old != NULL && (strcmp(old->cfg->milter_socket,
-	    st->cfg->milter_socket) != 0 ||
-	    strcmp(old->cfg->user, st->cfg->user) != 0 ||
-	    strcmp(old->cfg->pid_file, st->cfg->pid_file) != 0 ||
-	    strcmp(old->cfg->metrics_listen, st->cfg->metrics_listen) != 0))
-		log_msg(LOG_WARNING, "milter_socket, user, pid_file and "
-		    "metrics_listen take effect only at restart");
-	if (old != NULL)
+	if ((old = state_acquire()) != NULL) {
+		restart_only(old->cfg, st->cfg);
 		state_release(old);
+	}
 	server_set_limits(&(struct server_limits){
 	    daemon_session_cap(st->cfg->max_sessions), st->cfg->milter_timeout,
 	    st->cfg->milter_max_command });

@@ -137,6 +137,14 @@ t.is_((code, ins), mx3, "message in flight keeps its state over a reload")
 m.quit()
 t.is_(ar_or_error(), mx4, "the next message uses the new state")
 
+# A setting a reload cannot apply is named, not passed over in silence.
+n = log_count("reloaded")
+rewrite(af.conf, milter_socket_mode="0600")
+af.signal(signal.SIGHUP)
+wait_for(lambda: log_count("reloaded") > n, timeout=30)
+t.like(af.log_text(), "changed, but kept until a restart: milter_socket_mode",
+       "a reload that changes milter_socket_mode says it waits for a restart")
+
 # C5: a second daemon on the same port refuses to start; the first serves.
 second = subprocess.run([AUTHFILTER, "-f", "-c", af.conf], capture_output=True,
                         text=True, timeout=30, env=h.san_env())
