@@ -250,6 +250,15 @@ cb_eoh(struct milter_conn *mc)
 		checks_eoh(m, &in);
 		return MS_CONTINUE;
 	}
+	/* Back from a content filter or a redirect after our inbound check
+	 * (its verdict on top): signing it would put our signature on
+	 * whatever came in, a spoof of our own domain included. */
+	if (strcmp(m->dir_why, "internal_network") == 0 &&
+	    eom_has_our_ar(m, st->cfg->authserv_id)) {
+		m->reinjected = 1;
+		m->sign_skip = "reinjected";
+		return MS_CONTINUE;
+	}
 	outbound_plan(m, st->keys, st->cfg->sign_subdomains, st->logins,
 	    st->signtable, &op);
 	snprintf(m->sign_domain, sizeof(m->sign_domain), "%s", op.domain);

@@ -244,6 +244,16 @@ eom_plan_refusal(const struct session *s, const struct config *cfg,
 }
 
 int
+eom_has_our_ar(const struct message *m, const char *authserv_id)
+{
+	for (size_t i = 0; i < m->nhdrs; i++)
+		if (header_name_is(m->hdrs[i].name, "Authentication-Results") &&
+		    ar_is_ours(m->hdrs[i].value, m->hdrs[i].vlen, authserv_id))
+			return 1;
+	return 0;
+}
+
+int
 eom_plan_build(const struct session *s, const struct config *cfg, time_t now,
     struct eom_plan *plan)
 {
@@ -252,7 +262,16 @@ eom_plan_build(const struct session *s, const struct config *cfg, time_t now,
 
 	if (eom_plan_refusal(s, cfg, plan))
 		return 0;
-	for (size_t i = 0; i < m->nhdrs; i++) {
+	/*
+	 * Our Authentication-Results headers are forgeries on mail from
+	 * outside and on what a user submits: deleted.  Two kinds of mail
+	 * carry genuine ones: mail re-injected after we checked it inbound
+	 * (a content filter, a Sieve redirect: it comes back from
+	 * internal_networks) and mail from unchecked_clients (a relay of
+	 * ours that checked it): kept, and no header of ours is added.
+	 */
+	for (size_t i = 0; i < m->nhdrs && !m->reinjected && !m->unchecked;
+	    i++) {
 		if (!header_name_is(m->hdrs[i].name, "Authentication-Results"))
 			continue;
 		occurrence++;
@@ -274,7 +293,7 @@ eom_plan_build(const struct session *s, const struct config *cfg, time_t now,
 		plan->ar_delete[i] = plan->ar_delete[plan->n_ar_delete - 1 - i];
 		plan->ar_delete[plan->n_ar_delete - 1 - i] = t;
 	}
-	plan->insert_ar = plan->dir == DIR_INBOUND;
+	plan->insert_ar = plan->dir == DIR_INBOUND && !m->unchecked;
 	if (plan->insert_ar && eom_ar_value(s, cfg, plan) != 0)
 		return -1;
 	signer_describe(m->signer, plan->signed_by, sizeof(plan->signed_by));
@@ -289,7 +308,7 @@ eom_plan_build(const struct session *s, const struct config *cfg, time_t now,
 			    "again later", "sign_failed");
 	} else
 		plan->policy.reason = m->signer != NULL ? "signed" :
-		    "not_signed";
+		    m->reinjected ? "reinjected" : "not_signed";
 	plan->action = policy_action_name(plan->policy.action);
 	plan->reason = plan->policy.reason;
 	return 0;

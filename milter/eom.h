@@ -39,6 +39,8 @@ struct eom_plan {
 /* A refusal that needs no check (a header limit, sender_login_map): 1
  * with the plan made, as soon as it is known; else 0.  eom_plan_build()
  * makes the same one at end of message. */
+/* Does the message carry an Authentication-Results header of ours? */
+int	eom_has_our_ar(const struct message *, const char *authserv_id);
 int	eom_plan_refusal(const struct session *, const struct config *,
 	    struct eom_plan *);
 /* now: the clock, for overrides with a date. */

@@ -43,6 +43,7 @@ struct message {
 	char		 sign_domain[256];	/* the From domain looked up */
 	char		*sign_error;	/* signing failed: what happened */
 	int		 sender_mismatch;	/* login may not use the From */
+	int		 reinjected;	/* from internal_networks with our AR */
 	/* Inbound: the checks (check.h), their states and results. */
 	int		 unchecked;	/* client in unchecked_clients */
 	int		 checked;

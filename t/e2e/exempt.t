@@ -68,5 +68,23 @@ t.is_((code, line.get("action"), line.get("reason")), (b"c", "accept", "unchecke
       "unchecked_clients: accepted, reason unchecked_client")
 t.ok("spf" not in line and "dmarc" not in line, "no verdict logged", json.dumps(line))
 t.is_(d.log_text().count("DNS query"), queries_before, "and no DNS lookup made")
+
+# The relay of ours that checked it put its verdict (our authserv-id) on
+# top: kept, and no header of ours added (a "dkim=none" there was false).
+m = Milter("127.0.0.1", d.port)
+m.connect(ip="192.0.2.77")
+m.helo()
+m.mail("<relayed@rej.example>")
+m.rcpt("<b@example.net>")
+relay_ar = " mx.test; spf=pass smtp.mailfrom=rej.example; dkim=pass header.d=rej.example"
+m.header("Authentication-Results", relay_ar)
+m.header("From", " <a@rej.example>")
+m.eoh()
+m.body(b"hello\r\n")
+code, _ = m.eom()
+ins, chg = m.inserted_headers(), m.changed_headers()
+m.close()
+t.is_((code, ins, chg), (b"c", [], []),
+      "unchecked_clients: the relay's Authentication-Results kept, none of ours added")
 h.finish()
 t.done()
