@@ -22,6 +22,7 @@
 #include "buildconf.h"
 
 #include <ctype.h>
+#include <idn2.h>
 #include <string.h>
 #include <strings.h>
 
@@ -94,10 +95,58 @@ skip_phrase(struct cur *c)
 }
 
 int
+domain_to_ascii(const char *in, size_t len, char *out, size_t outsz)
+{
+	/* A label of 63 characters of 4 bytes each, and the dots. */
+	char buf[FROM_DOMAIN_MAX * 4 + 1], *ascii = NULL;
+	int plain = 1;
+	size_t n;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '\0')
+			return -1;
+		if ((unsigned char)in[i] >= 0x80)
+			plain = 0;
+	}
+	if (plain) {
+		if (len + 1 > outsz)
+			return -1;
+		memcpy(out, in, len);
+		out[len] = '\0';
+		return 0;
+	}
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, in, len);
+	buf[len] = '\0';
+	if (idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL) != IDN2_OK)
+		return -1;
+	n = strlen(ascii);
+	if (n + 1 > outsz) {
+		idn2_free(ascii);
+		return -1;
+	}
+	memcpy(out, ascii, n + 1);
+	idn2_free(ascii);
+	return 0;
+}
+
+int
 domain_normalise(const char *in, size_t len, char *out, size_t outsz)
 {
+	char alabel[FROM_DOMAIN_MAX + 1];
 	size_t i, label = 0;
 
+	for (i = 0; i < len; i++)
+		if ((unsigned char)in[i] >= 0x80) {
+			/* RFC 8616: U-labels count as their A-labels. */
+			if (domain_to_ascii(in, len, alabel,
+			    sizeof(alabel)) != 0)
+				return -1;
+			return domain_normalise(alabel, strlen(alabel), out,
+			    outsz);
+		}
 	if (len > 0 && in[len - 1] == '.')
 		len--;
 	if (len == 0 || len > FROM_DOMAIN_MAX - 1 || len + 1 > outsz)
@@ -139,7 +188,10 @@ read_domain(struct cur *c, struct from_result *out)
 	/* Between labels only CFWS may appear; collect the labels. */
 	for (;;) {
 		start = c->p;
-		while (c->p < c->end && is_atext((unsigned char)*c->p))
+		/* RFC 6532: UTF-8 labels too (domain_normalise() makes
+		 * A-labels of them or refuses them). */
+		while (c->p < c->end && (is_atext((unsigned char)*c->p) ||
+		    (unsigned char)*c->p >= 0x80))
 			c->p++;
 		if (c->p == start || n + (size_t)(c->p - start) + 1 >= sizeof(tmp)) {
 			c->bad = 1;
@@ -152,7 +204,8 @@ read_domain(struct cur *c, struct from_result *out)
 			tmp[n++] = '.';
 			c->p++;
 			skip_cfws(c);
-			if (c->p >= c->end || !is_atext((unsigned char)*c->p)) {
+			if (c->p >= c->end || !(is_atext((unsigned char)*c->p) ||
+			    (unsigned char)*c->p >= 0x80)) {
 				/* trailing dot: allowed, normalised away */
 				break;
 			}
@@ -325,10 +378,9 @@ envelope_domain(const char *sender, char *out, size_t outsz)
 	if (at == NULL || at[1] == '[')
 		return;
 	n = strcspn(at + 1, ">");
-	if (n > 0 && n < outsz) {
-		memcpy(out, at + 1, n);
-		out[n] = '\0';
-	}
+	/* A U-label domain (SMTPUTF8) as its A-label; not an IDN: none. */
+	if (n > 0 && domain_to_ascii(at + 1, n, out, outsz) != 0)
+		out[0] = '\0';
 }
 
 int

@@ -34,12 +34,19 @@ struct from_result {
 enum from_status from_parse(const char *value, size_t len,
 		    struct from_result *out);
 
-/* Lowercase, drop one trailing dot, check LDH labels (IDNs must be in
- * A-label form).  0 on success. */
+/* Lowercase, drop one trailing dot, check LDH labels; a name with
+ * U-labels (SMTPUTF8 mail) is first turned into its A-labels
+ * ("xn--..."), as RFC 8616 asks.  0 on success. */
 int	domain_normalise(const char *in, size_t len, char *out, size_t outsz);
 
+/* in[0, len) into out as ASCII: copied when it is, else its A-label
+ * form (IDNA2008, non-transitional, libidn2).  0, or -1 (not a valid
+ * IDN, a NUL byte, no room). */
+int	domain_to_ascii(const char *in, size_t len, char *out, size_t outsz);
+
 /* The domain of a MAIL FROM address ("<a@example.org>") into out, or ""
- * (the null sender, an address literal, no room). */
+ * (the null sender, an address literal, no room, an invalid IDN); a
+ * U-label domain comes out as its A-label. */
 void	envelope_domain(const char *sender, char *out, size_t outsz);
 
 /* 1 when domain is parent or a name below it ("a.b.example" is below

@@ -43,6 +43,7 @@
 
 #include <spf2/spf.h>
 
+#include "lib/from.h"
 #include "lib/log.h"
 #include "milter/spf.h"
 #include "milter/spf_dns.h"
@@ -318,7 +319,16 @@ spf_check_mailfrom(struct spf_lib *lib, const char *ip, const char *helo,
 	}
 	memcpy(addr, sender, len);
 	addr[len] = '\0';
-	if ((at = strrchr(addr, '@')) == NULL || !multi_label(at + 1)) {
+	/* SMTPUTF8: the domain checked is the A-label (RFC 8616 4). */
+	if ((at = strrchr(addr, '@')) != NULL) {
+		if (domain_to_ascii(at + 1, strlen(at + 1), dom,
+		    sizeof(dom)) != 0 || (size_t)(at + 1 - addr) +
+		    strlen(dom) >= sizeof(addr))
+			at[1] = '\0';		/* not a valid IDN */
+		else
+			memcpy(at + 1, dom, strlen(dom) + 1);
+	}
+	if (at == NULL || !multi_label(at + 1)) {
 		verdict(v, SPFR_NONE, at != NULL && spf_dns_name_ok(at + 1) &&
 		    at[1] != '[' ? at + 1 : "", "%s",
 		    "MAIL FROM has no usable domain");

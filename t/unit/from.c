@@ -120,5 +120,24 @@ main(void)
 	is_str(out, "", "envelope: an address literal is no domain");
 	envelope_domain("<a@example.org>", out, 5);
 	is_str(out, "", "envelope: no room, nothing cut");
+
+	/* SMTPUTF8 mail: U-labels count as their A-labels (RFC 8616). */
+	is_str(parse(" J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc" "cher.example>"),
+	    "ok:xn--bcher-kva.example", "U-label From domain: its A-label");
+	is_str(parse(" j@B\xc3\x9c" "CHER.Example."), "ok:xn--bcher-kva.example",
+	    "U-label in capitals, trailing dot: the same A-label");
+	is_str(parse(" j@\xff\xfe.example"), "syntax:",
+	    "bytes that are no UTF-8: no usable domain");
+	is_str(parse(" j@xn--bcher-kva.example, k@b\xc3\xbc" "cher.example"),
+	    "ok:xn--bcher-kva.example,xn--bcher-kva.example",
+	    "A-label and U-label forms: one domain twice");
+	envelope_domain("<j\xc3\xb6rg@b\xc3\xbc" "cher.example>", out, sizeof(out));
+	is_str(out, "xn--bcher-kva.example", "envelope: a U-label domain's A-label");
+	envelope_domain("<j@\xff\xfe.example>", out, sizeof(out));
+	is_str(out, "", "envelope: not a valid IDN: none");
+	ok(domain_to_ascii("example.org", 11, out, sizeof(out)) == 0 &&
+	    strcmp(out, "example.org") == 0, "to_ascii: ASCII copied");
+	ok(domain_to_ascii("a\0b.example", 11, out, sizeof(out)) != 0,
+	    "to_ascii: a NUL byte refused");
 	return done_testing();
 }
