@@ -47,7 +47,7 @@ smtp = h.start_postfix(0, sink, extra={
 with open(os.path.join(h.postfix_dir, "master.cf"), "a") as f:
     for name, conf in (("rua-good", good), ("rua-late", late)):
         f.write("%s unix - n n - - pipe user=%s argv=%s -c %s import -\n" %
-                (name, TEST_USER, REPORTS, conf))
+                (name, TEST_USER, h.user_binary(REPORTS), conf))
 r = h.postfix("postfix", "reload")
 t.is_(r.returncode, 0, "postfix reloaded with the two pipe transports")
 

@@ -36,10 +36,7 @@ def user_binary():
     (/root)."""
     path = os.path.join(USER_BIN, "authfilter")
     if not os.path.exists(path):
-        os.makedirs(USER_BIN)
-        os.chmod(USER_BIN, 0o755)
-        shutil.copy2(AUTHFILTER, path)
-        os.chmod(path, 0o755)
+        path = h.user_binary(AUTHFILTER)
         for f in os.listdir(SUPP):
             shutil.copy2(os.path.join(SUPP, f), USER_BIN)
             os.chmod(os.path.join(USER_BIN, f), 0o644)

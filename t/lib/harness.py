@@ -281,6 +281,20 @@ class Harness:
                 shutil.chown(d, TEST_USER)
         return d
 
+    def user_binary(self, path):
+        """A copy of a built program that the test user can run (Postfix's
+        pipe runs it as that user): a clone may be under a directory only
+        root can enter, such as /root."""
+        d = os.path.join(self.tmp, "bin")
+        if not os.path.isdir(d):
+            os.mkdir(d)
+            os.chmod(d, 0o755)
+        dest = os.path.join(d, os.path.basename(path))
+        if not os.path.exists(dest):
+            shutil.copy2(path, dest)
+            os.chmod(dest, 0o755)
+        return dest
+
     def write_conf(self, settings, name="authfilter.conf"):
         """A config file; key_dir defaults to an empty directory of this
         test, never the host's /etc/authfilter/keys (tests are hermetic)."""
