@@ -67,8 +67,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct from_result fr;
-	char norm[256];
+	char norm[256], env[1024];
 
+	/* The same bytes as a MAIL FROM (U-labels become A-labels). */
+	if (size < sizeof(env)) {
+		memcpy(env, data, size);
+		env[size] = '\0';
+		envelope_domain(env, norm, sizeof(norm));
+		touch(norm);
+	}
 	if (from_parse((const char *)data, size, &fr) == FROM_OK)
 		for (size_t i = 0; i < fr.n; i++) {
 			touch(fr.domain[i]);
