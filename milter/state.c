@@ -27,6 +27,7 @@
 #include "milter/loginmap.h"
 #include "milter/sign.h"
 #include "milter/signtable.h"
+#include "lib/netlist.h"
 #include "milter/state.h"
 #include "milter/dmarc.h"
 #include "policy/overrides.h"
@@ -182,6 +183,24 @@ check_report_db(struct af_state *st)
 		    "report_db", where, sizeof(where)), db, dir);
 }
 
+/* Postfix hands the milter mail submitted on this host (sendmail,
+ * cron, scripts, our own DMARC reports) as from 127.0.0.1: an
+ * internal_networks without loopback checks it as inbound, and enforce
+ * may refuse it.  Said, not refused: it may be meant. */
+static void
+check_internal_loopback(struct af_state *st)
+{
+	char where[300];
+
+	if (netlist_match_str(st->cfg->internal_networks, "127.0.0.1"))
+		return;
+	config_errors_add(&st->warnings, "%s: internal_networks leaves out "
+	    "127.0.0.1: mail submitted on this host (sendmail, cron, DMARC "
+	    "reports), which Postfix hands over as from 127.0.0.1, is "
+	    "checked as inbound and not signed (add 127.0.0.0/8)",
+	    config_where(st->cfg, "internal_networks", where, sizeof(where)));
+}
+
 struct af_state *
 state_build(const char *path, struct config_errors *errs)
 {
@@ -227,6 +246,7 @@ state_build(const char *path, struct config_errors *errs)
 	    errs)) == NULL || check_signtable(st, errs) != 0))
 		goto fail;
 	check_report_db(st);
+	check_internal_loopback(st);
 	return st;
 fail:
 	state_free(st);

@@ -22,14 +22,23 @@ def run(*args):
 
 
 good = h.write_conf({"authserv_id": "mx.example.org", "user": "nobody",
-                     "internal_networks": "192.0.2.0/24"}, "good.conf")
+                     "internal_networks": "127.0.0.0/8, 192.0.2.0/24"}, "good.conf")
 rc, out, err = run("-t", "-c", good)
 t.is_((rc, out, err), (0, good + ": OK\n", ""), "-t on a valid file: exit 0, OK")
 
 rc, out, err = run("-n", "-c", good)
 t.is_((rc, out), (0, "authserv_id = mx.example.org\nkey_dir = %s\n"
-                  "internal_networks = 192.0.2.0/24\nuser = nobody\n" % h.no_keys),
+                  "internal_networks = 127.0.0.0/8, 192.0.2.0/24\nuser = nobody\n"
+                  % h.no_keys),
       "-n prints the non-default settings in table order")
+
+# The LAN alone: mail Postfix hands over from this host (127.0.0.1)
+# would be checked as inbound.  Valid, with a warning.
+lan = h.write_conf({"authserv_id": "mx.example.org", "user": "nobody",
+                    "internal_networks": "192.0.2.0/24"}, "lan.conf")
+rc, out, err = run("-t", "-c", lan)
+t.ok(rc == 0 and "warning: %s:3: internal_networks leaves out 127.0.0.1" % lan in err,
+     "-t: internal_networks without loopback is a warning, with FILE:LINE", err)
 
 bad = os.path.join(h.tmp, "bad.conf")
 with open(bad, "w") as f:
