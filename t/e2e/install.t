@@ -120,7 +120,8 @@ t.is_(sorted((ln[1], ln[2], ln[3], ln[4]) for ln in lines), sorted([
 mans = installed("/**/man/man[58]/*")
 t.is_(sorted(os.path.basename(p) for p in mans),
       ["authfilter-doctor.8", "authfilter-keys.8", "authfilter-report.8",
-       "authfilter-reports.8", "authfilter.8", "authfilter.conf.5"], "man pages installed")
+       "authfilter-reports.8", "authfilter-status.8", "authfilter.8",
+       "authfilter.conf.5"], "man pages installed")
 t.ok(all(confdir + "/authfilter.conf" in read(dest + p) for p in mans
          if not p.endswith(".conf.5")), "man pages name " + confdir)
 

@@ -643,8 +643,7 @@ class Harness:
                     proc.wait()
 
     def adopt(self, name, pid):
-        """A daemon that detached (not our child): stopped by its pid
-        with the rest."""
+        """A detached daemon (not our child), stopped by pid with the rest."""
         self.detached.append((name, pid))
 
     @staticmethod
