@@ -111,7 +111,7 @@ do_load(int fd, const char *buf, size_t len)
 	struct config_errors errs = { 0 };
 	struct kp_loaded l = { 0 };
 	struct kp_load req;
-	struct keystore *ks, **grown;
+	struct keystore *ks = NULL, **grown;
 	char *out = NULL, *dir;
 	size_t outlen = 0;
 	FILE *fp;
@@ -123,31 +123,35 @@ do_load(int fd, const char *buf, size_t len)
 	memcpy(&req, buf, sizeof(req));
 	dir = (char *)buf + sizeof(req);
 	if (not_the_start_dir(dir)) {
-		ks = NULL;
 		l.flags |= KP_LOADED_RESTART;
 		config_errors_add(&errs, "%s was made or replaced after "
 		    "authfilter started: the signer process, confined with "
 		    "Landlock to the key_dir that existed then, cannot read "
 		    "it; restart authfilter (systemctl restart authfilter)",
 		    dir);
-	} else if ((ks = keystore_load(dir, 1, (uid_t)req.owner, &errs)) !=
-	    NULL) {
-		pthread_mutex_lock(&held.lock);
+	} else
+		ks = keystore_load(dir, 1, (uid_t)req.owner, &errs);
+	if ((fp = open_memstream(&out, &outlen)) == NULL) {
+		keystore_free(ks);
+		config_errors_clear(&errs);
+		return reply_err(fd, "out of memory");
+	}
+	/* Once held, the store may be freed by another channel's FREE:
+	 * not before the milter process has this reply, but the order is
+	 * one ThreadSanitizer cannot see, so it is read under the lock. */
+	pthread_mutex_lock(&held.lock);
+	if (ks != NULL) {
 		grown = realloc(held.ks, (held.n + 1) * sizeof(*grown));
 		if (grown != NULL) {
 			held.ks = grown;
 			held.ks[held.n++] = ks;
 			ks->store = l.store = ++held.next;
-		}
-		pthread_mutex_unlock(&held.lock);
-		if (grown == NULL) {
+		} else {
 			keystore_free(ks);
 			ks = NULL;
 			config_errors_add(&errs, "%s: out of memory", dir);
 		}
 	}
-	if ((fp = open_memstream(&out, &outlen)) == NULL)
-		return reply_err(fd, "out of memory");
 	l.nkeys = ks != NULL ? (uint32_t)ks->n : 0;
 	l.nerrs = (uint32_t)errs.n;
 	fwrite(&l, sizeof(l), 1, fp);
@@ -156,6 +160,7 @@ do_load(int fd, const char *buf, size_t len)
 		k.pkey = NULL;		/* not even where it is */
 		fwrite(&k, sizeof(k), 1, fp);
 	}
+	pthread_mutex_unlock(&held.lock);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(fp, "as user %s: %s%c", whoami, errs.msg[i], '\0');
 	config_errors_clear(&errs);
@@ -193,7 +198,15 @@ do_sign(int fd, const char *buf, size_t len)
 	rc = keyproc_sign_here(&k, req.dg, req.dglen, sig, &siglen) == 0 ?
 	    kp_send(fd, KP_OK, sig, siglen, NULL, 0) :
 	    reply_err(fd, "OpenSSL could not sign");
+	/* The reference is dropped, and a store freed (do_free), under the
+	 * lock: the key's parts that signing made (the Montgomery
+	 * contexts, cached in the key) are then freed after this thread's
+	 * use in an order ThreadSanitizer sees too.  OpenSSL's reference
+	 * count orders it anyway, but with atomics inside libcrypto, which
+	 * is not instrumented. */
+	pthread_mutex_lock(&held.lock);
 	EVP_PKEY_free(k.pkey);
+	pthread_mutex_unlock(&held.lock);
 	return rc;
 }
 
@@ -213,8 +226,8 @@ do_free(int fd, const char *buf, size_t len)
 			held.ks[i] = held.ks[--held.n];
 			break;
 		}
-	pthread_mutex_unlock(&held.lock);
 	keystore_free(ks);		/* keys in use stay until signed */
+	pthread_mutex_unlock(&held.lock);
 	return kp_send(fd, KP_OK, NULL, 0, NULL, 0);
 }
 
