@@ -11,8 +11,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import TEST_USER, Harness, wait_for  # noqa: E402
-from milterclient import Milter  # noqa: E402
+from harness import TEST_USER, Harness, milter_sign, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -22,15 +21,8 @@ kconf = h.write_conf({"user": TEST_USER, "key_dir": kd}, "keys.conf")
 
 
 def signed(port):
-    m = Milter("127.0.0.1", port)
-    try:
-        m.connect(ip="127.0.0.1")
-        m.helo()
-        m.message([("From", " <a@example.org>"), ("Subject", " t")],
-                  sender="<a@example.org>")
-        return [v for _, n, v in m.inserted_headers() if n == "DKIM-Signature"]
-    finally:
-        m.close()
+    return milter_sign(port, [("From", " <a@example.org>"), ("Subject", " t")],
+                       "<a@example.org>")[1]
 
 
 def reload_says(d, before):

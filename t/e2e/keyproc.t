@@ -15,8 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import Harness, TEST_USER, wait_for  # noqa: E402
-from milterclient import Milter  # noqa: E402
+from harness import Harness, TEST_USER, milter_sign, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -38,15 +37,9 @@ def children(pid):
 
 
 def sign_one():
-    m = Milter("127.0.0.1", d.port)
-    m.connect(ip="127.0.0.1")
-    m.helo()
-    code, _ = m.message([("From", " Alice <alice@example.org>"),
-                         ("Subject", " hello"), ("To", " b@example.net")],
-                        sender="<alice@example.org>")
-    sigs = [v for _, n, v in m.inserted_headers() if n == "DKIM-Signature"]
-    m.close()
-    return code, sigs
+    return milter_sign(d.port, [("From", " Alice <alice@example.org>"),
+                                ("Subject", " hello"), ("To", " b@example.net")],
+                       "<alice@example.org>")
 
 
 code, sigs = sign_one()

@@ -729,6 +729,21 @@ def milter_raw(port, raw, sender, ip="198.51.100.25", helo="mx.example"):
     return code, ars
 
 
+def milter_sign(port, headers, sender, ip="127.0.0.1"):
+    """A message from a local client through the milter protocol: (the
+    final reply code, [values of the DKIM-Signature headers inserted])."""
+    from milterclient import Milter
+    m = Milter("127.0.0.1", port)
+    try:
+        m.connect(ip=ip)
+        m.helo()
+        code, _ = m.message(headers, sender=sender)
+        sigs = [v for _, n, v in m.inserted_headers() if n == "DKIM-Signature"]
+    finally:
+        m.close()
+    return code, sigs
+
+
 def milter_ar(port, ip, helo, mailfrom, headers=None, body=b"hi\r\n"):
     """One inbound message through the milter protocol; the parsed results
     of the Authentication-Results header it got (without the authserv-id
